@@ -1,0 +1,215 @@
+// The connection (xps_connection.c): one TCP socket, a client's or an
+// upstream's, exposed to the rest of the server as a pipe source (the bytes
+// it receives) and a pipe sink (the bytes it should send).
+//
+// The loop tells the connection about readiness (source.ready / sink.ready);
+// the pipe pass calls the source handler to read into the source's pipe and
+// the sink handler to write from the sink's pipe.
+//
+// Close rules (STAGES.md stage 10/11, with half-close made explicit):
+// - the peer finished sending (recv() gave 0): the source is done; it leaves
+//   its pipe, so the other end drains what is left and is then told to close;
+// - a sink whose pipe lost its source and is drained has nothing more to send:
+//   it leaves its pipe and the socket sends a FIN (shutdown for writing);
+// - a source whose pipe lost its sink has nobody to read for: it leaves its pipe;
+// - once neither the source nor the sink is active, the connection closes;
+// - a socket error or a close the peer forced (reset) closes it at once.
+import type { Socket } from "node:net";
+import {
+  DEFAULT_BUFFER_SIZE,
+  E_AGAIN,
+  E_EOF,
+  OK,
+  logger,
+} from "@xps/utils";
+import type { Core } from "@xps/core/core";
+import { loopAttach, loopDetach } from "@xps/core/loop";
+import {
+  pipeDetachSink,
+  pipeDetachSource,
+  pipeIsReadable,
+  pipeRoom,
+  pipeSinkClear,
+  pipeSinkCreate,
+  pipeSinkDestroy,
+  pipeSinkRead,
+  pipeSourceCreate,
+  pipeSourceDestroy,
+  pipeSourceWrite,
+  type PipeSink,
+  type PipeSource,
+} from "@xps/core/pipe";
+import type { Listener } from "@xps/connection/listener";
+import { socketClose, socketRecv, socketSend, socketShutdown } from "@xps/connection/socket";
+
+export interface Connection {
+  core: Core;
+  socket: Socket;
+  /** The listener that accepted it; null for an upstream connection. */
+  listener: Listener | null;
+  remoteIp: string;
+  source: PipeSource<Connection>;
+  sink: PipeSink<Connection>;
+  destroyed: boolean;
+}
+
+/**
+ * xps_connection_create: wrap a socket (accepted, or still connecting) in a
+ * connection, attach it to the loop, and register it with the core.
+ */
+export function connectionCreate(core: Core, socket: Socket): Connection | null {
+  const connection = {
+    core,
+    socket,
+    listener: null,
+    remoteIp: socket.remoteAddress ?? "",
+    destroyed: false,
+  } as Connection;
+  connection.source = pipeSourceCreate(connection, connectionSourceHandler, connectionSourceCloseHandler);
+  connection.sink = pipeSinkCreate(connection, connectionSinkHandler, connectionSinkCloseHandler);
+  // Bytes may already be waiting (epoll reports them on the first wait in C).
+  connection.source.ready = socket.readableLength > 0;
+  // A connected socket can be written at once; a connecting one on 'connect'.
+  connection.sink.ready = !socket.connecting;
+  const attached = loopAttach(
+    core.loop,
+    socket,
+    connection,
+    connectionLoopReadHandler,
+    connectionLoopWriteHandler,
+    connectionLoopCloseHandler,
+  );
+  if (attached !== OK) {
+    logger("ERROR", "connectionCreate()", "the socket is already attached to the loop");
+    pipeSourceDestroy(connection.source);
+    pipeSinkDestroy(connection.sink);
+    return null;
+  }
+  core.connections.add(connection);
+  logger("DEBUG", "connectionCreate()", "created connection");
+  return connection;
+}
+
+/**
+ * xps_connection_destroy: detach from the loop, destroy the source and sink
+ * (which leave their pipes; the pipe rules then tell the other ends), and
+ * close the socket. Destroying twice does nothing the second time.
+ */
+export function connectionDestroy(connection: Connection): void {
+  if (connection.destroyed) return;
+  connection.destroyed = true;
+  connection.core.connections.remove(connection);
+  loopDetach(connection.core.loop, connection.socket);
+  pipeSourceDestroy(connection.source);
+  pipeSinkDestroy(connection.sink);
+  socketClose(connection.socket);
+  logger("DEBUG", "connectionDestroy()", "destroyed connection");
+}
+
+/** connection_close: log why, then destroy. */
+export function connectionClose(connection: Connection, peerClosed: boolean, reason?: string): void {
+  if (connection.destroyed) return;
+  // A peer that finished sending first closed it, even when we close last.
+  const what = peerClosed || connection.socket.readableEnded ? "peer closed connection" : "closing connection";
+  logger("INFO", "connectionClose()", reason ? `${what} (${reason})` : what);
+  connectionDestroy(connection);
+}
+
+// ------------------------------------------------------- loop callbacks
+
+function connectionLoopReadHandler(connection: Connection): void {
+  connection.source.ready = true;
+}
+
+function connectionLoopWriteHandler(connection: Connection): void {
+  connection.sink.ready = true;
+}
+
+function connectionLoopCloseHandler(connection: Connection, err?: NodeJS.ErrnoException): void {
+  connectionClose(connection, true, err ? (err.code ?? err.message) : undefined);
+}
+
+// ------------------------------------------------------- pipe handlers
+
+/** The source is ready and its pipe has room: read from the socket into the pipe. */
+function connectionSourceHandler(source: PipeSource<Connection>): void {
+  // @solution stage-10 begin 8: The source handler: socket -> pipe
+  //> Read at most min(DEFAULT_BUFFER_SIZE, room left in the pipe) bytes with
+  //> socketRecv. E_AGAIN: nothing is there, so the source is no longer ready.
+  //> E_EOF: the peer has finished sending; the source is done (not ready, not
+  //> active, detached from its pipe) and, if the sink is not active either,
+  //> the connection closes (peer closed). Otherwise write the bytes into the
+  //> pipe; if that fails, log an ERROR and close the connection.
+  const connection = source.ptr;
+  const pipe = source.pipe;
+  if (pipe === null) return;
+  const got = socketRecv(connection.socket, Math.min(DEFAULT_BUFFER_SIZE, pipeRoom(pipe)));
+  if (got === E_AGAIN) {
+    source.ready = false;
+    return;
+  }
+  if (got === E_EOF) {
+    source.ready = false;
+    source.active = false;
+    pipeDetachSource(pipe);
+    if (!connection.sink.active) connectionClose(connection, true);
+    return;
+  }
+  if (pipeSourceWrite(source, got) !== OK) {
+    logger("ERROR", "connectionSourceHandler()", "pipeSourceWrite() failed");
+    connectionClose(connection, false);
+  }
+  // @solution end
+}
+
+/** The sink is ready and its pipe holds bytes: write them to the socket. */
+function connectionSinkHandler(sink: PipeSink<Connection>): void {
+  // @solution stage-10 begin 9: The sink handler: pipe -> socket
+  //> Write the pipe's chunks to the socket one after another (pipeSinkRead
+  //> without a length gives the next chunk uncopied) and clear each one from
+  //> the pipe once the socket took it. Stop when the pipe is empty or when
+  //> socketSend returns false: the socket's queue is full, so the sink is no
+  //> longer ready until 'drain'. Cork the socket around the writes so Node
+  //> hands them to the kernel in one writev.
+  const socket = sink.ptr.socket;
+  socket.cork();
+  try {
+    while (sink.pipe !== null && pipeIsReadable(sink.pipe)) {
+      const chunk = pipeSinkRead(sink);
+      if (chunk === null) break;
+      const more = socketSend(socket, chunk);
+      pipeSinkClear(sink, chunk.length);
+      if (!more) {
+        sink.ready = false;
+        break;
+      }
+    }
+  } finally {
+    socket.uncork();
+  }
+  // @solution end
+}
+
+/** The source's pipe lost its sink: nobody will take what this socket receives. */
+function connectionSourceCloseHandler(source: PipeSource<Connection>): void {
+  // @solution stage-10 begin 10: The close handlers
+  //> The loop has already cleared `active`. A source leaves its dead pipe;
+  //> a sink leaves its pipe and shuts the socket down for writing (the peer
+  //> sees a FIN: nothing more is coming). In both, once neither the source
+  //> nor the sink is active, close the connection.
+  const connection = source.ptr;
+  if (source.pipe !== null) pipeDetachSource(source.pipe);
+  source.ready = false;
+  if (!connection.sink.active) connectionClose(connection, false);
+  // @solution end
+}
+
+/** The sink's pipe lost its source and is drained: nothing more will be sent. */
+function connectionSinkCloseHandler(sink: PipeSink<Connection>): void {
+  // @solution stage-10 begin 10: The close handlers
+  const connection = sink.ptr;
+  if (sink.pipe !== null) pipeDetachSink(sink.pipe);
+  socketShutdown(connection.socket);
+  if (!connection.source.active) connectionClose(connection, false);
+  // @solution end
+}

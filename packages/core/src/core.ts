@@ -1,0 +1,96 @@
+// The core (xps_core.c): one instance owns one loop and the lists of
+// everything that lives in it. Later stages add sessions (13), a config (16)
+// and several cores (23); each is one more list or field here.
+import { SlotList, logger } from "@xps/utils";
+import { loopCreate, loopDestroy, type Loop } from "@xps/core/loop";
+import { pipeDestroy, type AnyPipeEnd, type Pipe } from "@xps/core/pipe";
+
+export interface Core {
+  loop: Loop;
+  // The network objects are typed by their own package (connection); the
+  // core only owns the lists, as in C.
+  listeners: SlotList<object>;
+  connections: SlotList<object>;
+  pipes: SlotList<Pipe>;
+}
+
+/** xps_core_create */
+export function coreCreate(): Core {
+  const core = {
+    listeners: new SlotList<object>(),
+    connections: new SlotList<object>(),
+    pipes: new SlotList<Pipe>(),
+  } as Core;
+  core.loop = loopCreate(core);
+  logger("DEBUG", "coreCreate()", "created core");
+  return core;
+}
+
+/**
+ * xps_core_destroy for what the core package owns: every pipe (its ends are
+ * told to close first) and the loop. Network objects are destroyed by their
+ * own package before this runs (see serverStop in @xps/connection).
+ */
+export function coreDestroy(core: Core): void {
+  for (const pipe of core.pipes.live()) {
+    const ends: (AnyPipeEnd | null)[] = [pipe.source, pipe.sink];
+    for (const end of ends) {
+      if (end === null || !end.active) continue;
+      end.active = false;
+      try {
+        (end.closeCb as (e: AnyPipeEnd) => void)(end);
+      } catch {
+        // shutting down: a failing close callback must not stop the rest
+      }
+    }
+    pipeDestroy(pipe);
+  }
+  loopDestroy(core.loop);
+  logger("DEBUG", "coreDestroy()", "destroyed core");
+}
+
+export interface PipeStats {
+  buffered: number;
+  threshold: number;
+  hasSource: boolean;
+  hasSink: boolean;
+}
+
+export interface CoreStats {
+  listeners: number;
+  connections: number;
+  pipes: number;
+  /** Bytes held in all pipes together. */
+  buffered: number;
+  /** The most bytes held by any one pipe right now. */
+  maxPipeBuffered: number;
+  /** The most bytes any one pipe has held since the core started. */
+  peakPipeBuffered: number;
+  /** Pipe passes the loop has run (they only run after events). */
+  passes: number;
+  perPipe: PipeStats[];
+}
+
+/** A snapshot of what the core holds, for tests, benchmarks and the stats signal. */
+export function coreStats(core: Core): CoreStats {
+  const perPipe: PipeStats[] = [];
+  let buffered = 0;
+  let maxPipeBuffered = 0;
+  for (const pipe of core.pipes.items) {
+    if (pipe === null) continue;
+    const b = pipe.buffList.len;
+    buffered += b;
+    if (b > maxPipeBuffered) maxPipeBuffered = b;
+    perPipe.push({ buffered: b, threshold: pipe.buffThresh, hasSource: pipe.source !== null, hasSink: pipe.sink !== null });
+  }
+  return {
+    listeners: core.listeners.size,
+    connections: core.connections.size,
+    pipes: core.pipes.size,
+    buffered,
+    maxPipeBuffered,
+    peakPipeBuffered: Math.max(core.loop.peakPipeBuffered, maxPipeBuffered),
+    passes: core.loop.passes,
+    perPipe,
+  };
+}

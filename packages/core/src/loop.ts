@@ -1,0 +1,298 @@
+// The loop (xps_loop.c), mapped onto Node.
+//
+// In C the loop owns an epoll instance: epoll_wait reports which sockets are
+// readable or writable, the loop sets ready flags, and after every batch of
+// events it runs the pipe pass (handle_pipes), calling epoll_wait with timeout
+// 0 while a pipe can still make progress and -1 (block) when none can.
+//
+// In Node, libuv owns the epoll instance and reports readiness as events on
+// each socket. This loop listens for those events and turns them into the same
+// callbacks and flags:
+//
+//   epoll / C                                Node event -> loop callback
+//   EPOLLIN (data, or recv() would give 0)   'readable', 'end'  -> readCb
+//   EPOLLOUT (send() would not block)        'drain', 'connect' -> writeCb
+//   EPOLLERR | EPOLLHUP                      'error', 'close'   -> closeCb
+//   listening socket readable (accept)       'connection'       -> readCb(socket)
+//
+// The pipe pass runs in a setImmediate callback, i.e. once Node has delivered
+// the whole batch of I/O events of this turn. When the pass reports that a pipe
+// can still progress, the loop queues another pass with setImmediate, which Node
+// runs only after polling for I/O without blocking: that is epoll_wait with
+// timeout 0. When no pipe can progress nothing is queued, Node blocks in
+// epoll_wait, and an idle server uses no CPU. There are no timers that poll.
+import type { Server, Socket } from "node:net";
+import { describeError, logger } from "@xps/utils";
+import type { Core } from "@xps/core/core";
+import {
+  pipeDestroy,
+  pipeDetachSink,
+  pipeDetachSource,
+  pipeIsReadable,
+  pipeIsWritable,
+  type AnyPipeEnd,
+} from "@xps/core/pipe";
+
+/** A loop callback gets the owner registered with loopAttach (and, for accept, the new socket). */
+export type LoopCallback = (ptr: any, arg?: any) => void;
+
+export type LoopHandle = Socket | Server;
+
+interface LoopEvent {
+  handle: LoopHandle;
+  ptr: object;
+  readCb: LoopCallback | null;
+  writeCb: LoopCallback | null;
+  closeCb: LoopCallback | null;
+  /** The Node listeners registered for this handle, so detach can remove them. */
+  listeners: [string, (arg?: unknown) => void][];
+}
+
+export interface Loop {
+  core: Core;
+  /** Attached handles (C keeps loop_event_t pointers in a vec; a Map finds them in O(1)). */
+  events: Map<LoopHandle, LoopEvent>;
+  /** The same events by owner, to close the owner of a handler that threw. */
+  owners: Map<object, LoopEvent>;
+  /** A pass is queued. */
+  scheduled: boolean;
+  running: boolean;
+  /** Passes run so far (tests use it to prove an idle loop does nothing). */
+  passes: number;
+  /** The most bytes one pipe has held (measured right after each source handler). */
+  peakPipeBuffered: number;
+  immediate: ReturnType<typeof setImmediate> | null;
+  /** The pass as one function, made once, so scheduling allocates nothing. */
+  readonly runPass: () => void;
+}
+
+function isServer(handle: LoopHandle): handle is Server {
+  return typeof (handle as Server).listen === "function";
+}
+
+/** xps_loop_create */
+export function loopCreate(core: Core): Loop {
+  const loop: Loop = {
+    core,
+    events: new Map(),
+    owners: new Map(),
+    scheduled: false,
+    running: false,
+    passes: 0,
+    peakPipeBuffered: 0,
+    immediate: null,
+    runPass: () => loopPass(loop),
+  };
+  return loop;
+}
+
+/** xps_loop_destroy: detach every handle; no more passes run. */
+export function loopDestroy(loop: Loop): void {
+  loop.running = false;
+  if (loop.immediate !== null) clearImmediate(loop.immediate);
+  loop.immediate = null;
+  loop.scheduled = false;
+  for (const handle of [...loop.events.keys()]) loopDetach(loop, handle);
+}
+
+/**
+ * xps_loop_attach: deliver the handle's readiness to the owner's callbacks.
+ * OK, or E_FAIL (-1) when the handle is already attached.
+ */
+export function loopAttach(
+  loop: Loop,
+  handle: LoopHandle,
+  ptr: object,
+  readCb: LoopCallback | null,
+  writeCb: LoopCallback | null,
+  closeCb: LoopCallback | null,
+): number {
+  if (loop.events.has(handle)) return -1;
+  const ev: LoopEvent = { handle, ptr, readCb, writeCb, closeCb, listeners: [] };
+  const on = (name: string, cb: LoopCallback | null): void => {
+    const fn = (arg?: unknown): void => dispatch(loop, ev, cb, arg);
+    ev.listeners.push([name, fn]);
+    handle.on(name, fn);
+  };
+  if (isServer(handle)) {
+    on("connection", readCb);
+    on("error", closeCb);
+  } else {
+    // Listening for 'readable' puts the socket in paused mode: bytes wait in
+    // the socket until the owner reads them, as they wait in the kernel in C.
+    on("readable", readCb);
+    on("end", readCb);
+    on("drain", writeCb);
+    on("connect", writeCb);
+    on("error", closeCb);
+    on("close", closeCb);
+  }
+  loop.events.set(handle, ev);
+  loop.owners.set(ptr, ev);
+  return 0;
+}
+
+/** xps_loop_detach: stop delivering the handle's events. OK, or E_FAIL when it was not attached. */
+export function loopDetach(loop: Loop, handle: LoopHandle): number {
+  const ev = loop.events.get(handle);
+  if (ev === undefined) return -1;
+  for (const [name, fn] of ev.listeners) handle.off(name, fn);
+  // A socket or server without an 'error' listener would crash the process on
+  // a late error; a detached handle's errors no longer matter to anyone.
+  if (handle.listenerCount("error") === 0) handle.on("error", ignoreError);
+  loop.events.delete(handle);
+  if (loop.owners.get(ev.ptr) === ev) loop.owners.delete(ev.ptr);
+  return 0;
+}
+
+function ignoreError(): void {}
+
+/** xps_loop_run: start running pipe passes. Node's own event loop does the waiting. */
+export function loopRun(loop: Loop): void {
+  loop.running = true;
+  loopSchedule(loop);
+}
+
+/** Queue a pipe pass for the end of this turn (at most one is queued). */
+export function loopSchedule(loop: Loop): void {
+  if (loop.scheduled || !loop.running) return;
+  loop.scheduled = true;
+  loop.immediate = setImmediate(loop.runPass);
+}
+
+function dispatch(loop: Loop, ev: LoopEvent, cb: LoopCallback | null, arg: unknown): void {
+  // An earlier callback in this batch may have detached the handle (C checks
+  // that the event is still in loop->events for the same reason).
+  if (loop.events.get(ev.handle) !== ev) return;
+  if (cb !== null) {
+    try {
+      cb(ev.ptr, arg);
+    } catch (err) {
+      loopFault(loop, ev.ptr, err);
+    }
+  }
+  loopSchedule(loop);
+}
+
+/**
+ * A callback of `owner` threw. Log it and close that owner only: its close
+ * callback runs as if the socket had failed, and if the handle is still
+ * attached after that it is detached and destroyed by force. Returns false
+ * when the owner has no handle in this loop.
+ */
+export function loopFault(loop: Loop, owner: object, err: unknown): boolean {
+  logger("ERROR", "loopFault()", `${describeError(err)}; closing the connection that hit it`);
+  const ev = loop.owners.get(owner);
+  if (ev === undefined) return false;
+  if (ev.closeCb !== null) {
+    try {
+      ev.closeCb(owner, err);
+    } catch (err2) {
+      logger("ERROR", "loopFault()", `its close handler failed too: ${describeError(err2)}`);
+    }
+  }
+  if (loop.events.get(ev.handle) === ev) {
+    loopDetach(loop, ev.handle);
+    if (isServer(ev.handle)) ev.handle.close();
+    else ev.handle.destroy();
+  }
+  loopSchedule(loop);
+  return true;
+}
+
+function invoke(loop: Loop, end: AnyPipeEnd, cb: (end: any) => void): void {
+  try {
+    cb(end);
+  } catch (err) {
+    if (loopFault(loop, end.ptr, err)) return;
+    // The owner has no socket here (a file, a test double): retire the end so
+    // the pipe rules tear the flow down.
+    end.ready = false;
+    end.active = false;
+    const pipe = end.pipe;
+    if (pipe !== null) {
+      if (end.kind === "source") pipeDetachSource(pipe);
+      else pipeDetachSink(pipe);
+    }
+  }
+}
+
+/**
+ * handle_pipes: one pass over the core's pipes. For each pipe, in order:
+ *   1. no source and no sink: destroy it;
+ *   2. source ready and pipe writable: call the source's handler;
+ *   3. sink ready and pipe readable: call the sink's handler;
+ *   4. a source but no sink: the source is told, once, that its flow is over
+ *      (active = false, then its close callback);
+ *   5. a sink but no source and nothing left to read: likewise for the sink.
+ * The ends are re-read before every step because each callback may destroy
+ * its owner. Returns true when, after all callbacks ran, some pipe can still
+ * progress (the conditions are checked again only then, because a callback on
+ * one pipe can make another ready).
+ *
+ * One refinement over C: rules 4 and 5 fire while the end is still active and
+ * clear that flag first, so the close reaches an end once rather than on every
+ * pass; C's loop would spin at timeout 0 while such an end waited.
+ */
+export function handlePipes(loop: Loop): boolean {
+  const items = loop.core.pipes.items;
+  for (let i = 0; i < items.length; i++) {
+    const pipe = items[i];
+    if (pipe === null || pipe === undefined) continue;
+    if (pipe.source === null && pipe.sink === null) {
+      pipeDestroy(pipe);
+      continue;
+    }
+    const source = pipe.source;
+    if (source !== null && source.ready && pipeIsWritable(pipe)) {
+      invoke(loop, source, source.handlerCb);
+      // The fullest a pipe gets is right after its source wrote.
+      if (pipe.buffList.len > loop.peakPipeBuffered) loop.peakPipeBuffered = pipe.buffList.len;
+    }
+    const sink = pipe.sink;
+    if (sink !== null && sink.ready && pipeIsReadable(pipe)) invoke(loop, sink, sink.handlerCb);
+    const lonelySource = pipe.source;
+    if (lonelySource !== null && pipe.sink === null && lonelySource.active) {
+      lonelySource.active = false;
+      invoke(loop, lonelySource, lonelySource.closeCb);
+    }
+    const lonelySink = pipe.sink;
+    if (lonelySink !== null && pipe.source === null && lonelySink.active && !pipeIsReadable(pipe)) {
+      lonelySink.active = false;
+      invoke(loop, lonelySink, lonelySink.closeCb);
+    }
+  }
+
+  for (let i = 0; i < items.length; i++) {
+    const pipe = items[i];
+    if (pipe === null || pipe === undefined) continue;
+    const { source, sink } = pipe;
+    if (
+      (source === null && sink === null) ||
+      (source !== null && source.ready && pipeIsWritable(pipe)) ||
+      (sink !== null && sink.ready && pipeIsReadable(pipe)) ||
+      (source !== null && sink === null && source.active) ||
+      (sink !== null && source === null && sink.active && !pipeIsReadable(pipe))
+    ) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** filter_nulls: compact the core's lists once enough slots are empty. */
+function filterNulls(core: Core): void {
+  core.listeners.compact();
+  core.connections.compact();
+  core.pipes.compact();
+}
+
+function loopPass(loop: Loop): void {
+  loop.scheduled = false;
+  loop.immediate = null;
+  if (!loop.running) return;
+  loop.passes++;
+  const more = handlePipes(loop);
+  filterNulls(loop.core);
+  if (more) loopSchedule(loop);
+}

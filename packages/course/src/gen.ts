@@ -1,0 +1,62 @@
+// pnpm gen            regenerate every stage's skeleton files from the reference
+// pnpm gen --check    report drift (a committed skeleton that differs) and exit 1
+import fs from "node:fs";
+import path from "node:path";
+import { listStages, repoRoot, taughtFiles } from "./stages.ts";
+import { skeletonFor } from "./skeleton.ts";
+
+export interface Drift {
+  stage: string;
+  file: string;
+  problem: "missing" | "differs";
+}
+
+/** The skeleton files every stage should have, with their generated text. */
+export function expectedSkeletons(root: string = repoRoot): { stage: string; file: string; text: string }[] {
+  const out: { stage: string; file: string; text: string }[] = [];
+  for (const stage of listStages(root)) {
+    for (const t of taughtFiles(stage, root)) {
+      const text = fs.readFileSync(path.join(root, t.reference), "utf8");
+      out.push({ stage: stage.name, file: t.learner, text: skeletonFor(text, t.reference, stage.stage, stage.name) });
+    }
+  }
+  return out;
+}
+
+export function findDrift(root: string = repoRoot): Drift[] {
+  const drift: Drift[] = [];
+  for (const s of expectedSkeletons(root)) {
+    if (!fs.existsSync(s.file)) drift.push({ stage: s.stage, file: s.file, problem: "missing" });
+    else if (fs.readFileSync(s.file, "utf8") !== s.text) drift.push({ stage: s.stage, file: s.file, problem: "differs" });
+  }
+  return drift;
+}
+
+/** Write the pristine skeleton files of one stage into `dir` (default: the stage's src/). */
+export function writeSkeleton(stageName: string, dir?: string, root: string = repoRoot): string[] {
+  const written: string[] = [];
+  for (const s of expectedSkeletons(root).filter((x) => x.stage === stageName)) {
+    const target = dir ? path.join(dir, path.basename(s.file)) : s.file;
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, s.text);
+    written.push(target);
+  }
+  return written;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.argv.includes("--check")) {
+    const drift = findDrift();
+    for (const d of drift) console.log(`drift: ${d.stage} ${path.relative(repoRoot, d.file)} ${d.problem}`);
+    console.log(drift.length === 0 ? "skeletons match the reference" : `${drift.length} skeleton file(s) differ; run pnpm gen`);
+    process.exit(drift.length === 0 ? 0 : 1);
+  }
+  for (const s of expectedSkeletons()) {
+    fs.mkdirSync(path.dirname(s.file), { recursive: true });
+    const before = fs.existsSync(s.file) ? fs.readFileSync(s.file, "utf8") : null;
+    if (before !== s.text) {
+      fs.writeFileSync(s.file, s.text);
+      console.log(`wrote ${path.relative(repoRoot, s.file)}`);
+    }
+  }
+}

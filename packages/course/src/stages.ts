@@ -1,0 +1,64 @@
+// The course's stages, read from stages/*/package.json ("xps" field).
+import fs from "node:fs";
+import path from "node:path";
+import { findRepoRoot, learnerFileFor, readStageMeta, type StageMetaJson } from "../variant/overrides.mjs";
+import { parseRegions, type Region } from "./skeleton.ts";
+
+export type StageMeta = StageMetaJson;
+
+export const repoRoot: string = findRepoRoot(path.dirname(new URL(import.meta.url).pathname));
+
+export function listStages(root: string = repoRoot): StageMeta[] {
+  const dir = path.join(root, "stages");
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .map((d) => path.join(dir, d))
+    .filter((d) => fs.existsSync(path.join(d, "package.json")))
+    .map((d) => readStageMeta(d))
+    .filter((m) => typeof m.stage === "number")
+    .sort((a, b) => a.stage - b.stage);
+}
+
+/** Find a stage by "stage-11", "11" or "stage-11-upstream". */
+export function findStage(name: string, root: string = repoRoot): StageMeta | null {
+  const n = /^(?:stage-)?0*(\d+)(?:-.*)?$/.exec(name.trim());
+  return listStages(root).find((s) => (n ? s.stage === Number(n[1]) : s.name === name)) ?? null;
+}
+
+export interface TaughtFile {
+  /** Repo-relative path of the reference file. */
+  reference: string;
+  /** Absolute path of the learner's copy in the stage. */
+  learner: string;
+  regions: Region[];
+}
+
+export function taughtFiles(stage: StageMeta, root: string = repoRoot): TaughtFile[] {
+  return stage.teaches.map((reference) => {
+    const text = fs.readFileSync(path.join(root, reference), "utf8");
+    return {
+      reference,
+      learner: path.join(stage.dir, "src", learnerFileFor(reference)),
+      regions: parseRegions(text, reference),
+    };
+  });
+}
+
+/** Every reference file (under packages/*\/src) that holds solution regions. */
+export function markedFiles(root: string = repoRoot): { file: string; regions: Region[] }[] {
+  const out: { file: string; regions: Region[] }[] = [];
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (e.name === "node_modules") continue;
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith(".ts")) {
+        const text = fs.readFileSync(p, "utf8");
+        if (text.includes("@solution")) out.push({ file: path.relative(root, p), regions: parseRegions(text, path.relative(root, p)) });
+      }
+    }
+  };
+  walk(path.join(root, "packages"));
+  return out;
+}

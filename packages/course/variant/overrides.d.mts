@@ -1,0 +1,19 @@
+export declare const VARIANTS: readonly ["learner", "solution"];
+export type Variant = "learner" | "solution";
+export interface StageMetaJson {
+  name: string;
+  dir: string;
+  stage: number;
+  title: string;
+  slug?: string;
+  builds?: string[];
+  teaches: string[];
+  milestones?: { id: string; title: string; points: number; hint?: string }[];
+}
+export declare function variantName(env?: NodeJS.ProcessEnv): Variant;
+export declare function findRepoRoot(from: string): string;
+export declare function findStageDir(from: string): string | null;
+export declare function readStageMeta(stageDir: string): StageMetaJson;
+export declare function learnerDir(stageDir: string, env?: NodeJS.ProcessEnv): string;
+export declare function learnerFileFor(reference: string): string;
+export declare function overridesFor(stageDir: string, env?: NodeJS.ProcessEnv): Map<string, string>;

@@ -1,0 +1,214 @@
+// Start a stage's server as a child process on free ports, the way a learner
+// runs it, and watch it from outside: its log, its memory, its CPU, its sockets.
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { readStageMeta, variantName, type Variant } from "@xps/course/overrides";
+import { cpuMs, isAlive, rssBytes, socketCount } from "./proc.ts";
+import { freePorts } from "./ports.ts";
+
+const REGISTER = fileURLToPath(import.meta.resolve("@xps/course/variant"));
+const ANSI = /\x1b\[[0-9;]*m/g;
+const MAX_LOG_LINES = 4000;
+
+export interface ServerStats {
+  listeners: number;
+  connections: number;
+  pipes: number;
+  buffered: number;
+  maxPipeBuffered: number;
+  peakPipeBuffered: number;
+  passes: number;
+  rss: number;
+}
+
+export interface StartOptions {
+  stageDir: string;
+  /** Extra command-line arguments (after --ports). */
+  args?: string[];
+  env?: Record<string, string | undefined>;
+  /** Default: from XPS_VARIANT. */
+  variant?: Variant;
+  /** How long to wait for "Server listening" lines. */
+  startTimeoutMs?: number;
+}
+
+export class StageServer {
+  readonly child: ChildProcess;
+  readonly ports: number[];
+  readonly stage: string;
+  readonly variant: Variant;
+  private lines: string[] = [];
+  private dropped = 0;
+  private partial = "";
+  private lineWaiters = new Set<(line: string) => void>();
+  exitCode: number | null = null;
+  exitSignal: string | null = null;
+
+  constructor(child: ChildProcess, stage: string, ports: number[], variant: Variant) {
+    this.child = child;
+    this.stage = stage;
+    this.ports = ports;
+    this.variant = variant;
+    const take = (data: Buffer): void => {
+      const text = this.partial + data.toString("utf8");
+      const parts = text.split("\n");
+      this.partial = parts.pop() ?? "";
+      for (const raw of parts) this.addLine(raw.replace(ANSI, ""));
+    };
+    child.stdout?.on("data", take);
+    child.stderr?.on("data", take);
+    child.on("exit", (code, signal) => {
+      this.exitCode = code;
+      this.exitSignal = signal;
+      if (this.partial) this.addLine(this.partial.replace(ANSI, ""));
+      this.partial = "";
+      for (const w of [...this.lineWaiters]) w("");
+    });
+  }
+
+  private addLine(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > MAX_LOG_LINES) {
+      this.lines.splice(0, this.lines.length - MAX_LOG_LINES);
+      this.dropped++;
+    }
+    for (const w of [...this.lineWaiters]) w(line);
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  /** The log so far, colour codes removed. */
+  log(): string[] {
+    return [...this.lines];
+  }
+
+  /** The last `n` log lines, preferring ERROR and WARNING lines when there are many. */
+  logTail(n = 8): string[] {
+    const errors = this.lines.filter((l) => l.startsWith("[ERROR]") || l.startsWith("[WARNING]") || l.startsWith("error:"));
+    const picked = errors.length > 0 ? errors : this.lines;
+    const unique = [...new Set(picked)];
+    return unique.slice(-n);
+  }
+
+  alive(): boolean {
+    return this.exitCode === null && this.exitSignal === null && isAlive(this.pid);
+  }
+
+  /** A line matching `re` (among those still to come, or already logged when `past` is true). */
+  waitForLine(re: RegExp, timeoutMs: number, past = false): Promise<string | null> {
+    if (past) {
+      const found = this.lines.find((l) => re.test(l));
+      if (found !== undefined) return Promise.resolve(found);
+    }
+    return new Promise((resolve) => {
+      const done = (v: string | null): void => {
+        clearTimeout(timer);
+        this.lineWaiters.delete(waiter);
+        resolve(v);
+      };
+      const waiter = (line: string): void => {
+        if (re.test(line)) done(line);
+        else if (!this.alive() && this.exitCode !== null) done(null);
+      };
+      const timer = setTimeout(() => done(null), timeoutMs);
+      this.lineWaiters.add(waiter);
+    });
+  }
+
+  /** Ask the server for its counts (SIGUSR2) and wait for the stats line. */
+  async stats(timeoutMs = 3000): Promise<ServerStats> {
+    const line = this.waitForLine(/ : stats \{/, timeoutMs);
+    this.child.kill("SIGUSR2");
+    const got = await line;
+    if (got === null) throw new Error(`${this.stage}'s server printed no stats line within ${timeoutMs} ms of SIGUSR2`);
+    return JSON.parse(got.slice(got.indexOf("{"))) as ServerStats;
+  }
+
+  rssBytes(): number {
+    return rssBytes(this.pid);
+  }
+
+  cpuMs(): number {
+    return cpuMs(this.pid);
+  }
+
+  socketCount(): number {
+    return socketCount(this.pid);
+  }
+
+  /** SIGTERM, then SIGKILL after a second. */
+  async stop(): Promise<void> {
+    if (this.exitCode !== null || this.exitSignal !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 1000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** The command that starts a stage's server, as `pnpm --filter stage-NN start` does. */
+export function serverCommand(stageDir: string): { command: string; args: string[] } {
+  return {
+    command: process.execPath,
+    args: ["--import", "tsx", "--import", REGISTER, path.join(stageDir, "server.ts")],
+  };
+}
+
+/**
+ * Start the stage's server on four free ports and wait until it listens on
+ * all of them. Throws with the server's own output when it does not start.
+ */
+export async function startStageServer(opts: StartOptions): Promise<StageServer> {
+  const meta = readStageMeta(opts.stageDir);
+  const variant = opts.variant ?? variantName(process.env);
+  const timeout = opts.startTimeoutMs ?? 30_000;
+  let lastError = "";
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const ports = await freePorts(4);
+    const { command, args } = serverCommand(opts.stageDir);
+    const child = spawn(command, [...args, "--ports", ports.join(","), ...(opts.args ?? [])], {
+      cwd: opts.stageDir,
+      env: {
+        ...process.env,
+        XPS_VARIANT: variant,
+        XPS_STAGE_DIR: opts.stageDir,
+        NO_COLOR: "1",
+        FORCE_COLOR: "0",
+        ...opts.env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const server = new StageServer(child, meta.name, ports, variant);
+    const listening = new Set<number>();
+    const ready = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeout);
+      const check = (line: string): void => {
+        const m = /Server listening on http:\/\/[^:]+:(\d+)/.exec(line);
+        if (m) listening.add(Number(m[1]));
+        if (ports.every((p) => listening.has(p))) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      };
+      for (const l of server.log()) check(l);
+      server["lineWaiters"].add(check);
+      child.once("exit", () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    if (ready) return server;
+    await server.stop();
+    const output = server.log().slice(-15).join("\n    ");
+    lastError = `${meta.name}'s server (${variant} variant) did not start listening on ${ports.join(", ")}` +
+      (server.exitCode !== null ? ` (it exited with code ${server.exitCode})` : ` within ${timeout / 1000} s`) +
+      `; its output:\n    ${output || "(nothing)"}`;
+    // A port taken between choosing it and binding it: try other ports.
+    if (!/already in use/.test(output)) break;
+  }
+  throw new Error(lastError);
+}

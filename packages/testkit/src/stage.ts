@@ -1,0 +1,123 @@
+// A stage's milestones as vitest tests. Each milestone declared in the
+// stage's package.json ("xps.milestones": id, title, points, hint) becomes a
+// test named "M<n> <title>"; a failure is reported with the servers' logs, the
+// hint to read, and the command that replays only that milestone.
+import path from "node:path";
+import { test } from "vitest";
+import { readStageMeta, variantName, type StageMetaJson } from "@xps/course/overrides";
+import { MilestoneFailure, formatTranscript, type Transcript } from "./report.ts";
+import { startStageServer, type StageServer, type StartOptions } from "./server.ts";
+
+export interface MilestoneMeta {
+  id: string;
+  title: string;
+  points: number;
+  hint?: string;
+}
+
+export interface MilestoneContext {
+  /** Start the stage's server on free ports; it is stopped after the test. */
+  server(opts?: Omit<StartOptions, "stageDir">): Promise<StageServer>;
+  /** Register something to undo after the test (an upstream, a temp dir). */
+  cleanup(fn: () => unknown): void;
+  /** Fail with a transcript (or a plain message). */
+  fail(t: Transcript | string): never;
+}
+
+/** The test-name prefix of a milestone: "m3" -> "M3". */
+export function testPrefix(id: string): string {
+  return id.toUpperCase();
+}
+
+export function replayCommand(stage: string, id: string): string {
+  const env = variantName(process.env) === "solution" ? "XPS_VARIANT=solution " : "";
+  return `${env}pnpm test --filter ${stage} -- -t "^${testPrefix(id)} "`;
+}
+
+export class Stage {
+  readonly meta: StageMetaJson;
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+    this.meta = readStageMeta(dir);
+  }
+
+  get name(): string {
+    return this.meta.name;
+  }
+
+  milestoneMeta(id: string): MilestoneMeta {
+    const m = this.meta.milestones?.find((x) => x.id === id);
+    if (m === undefined) throw new Error(`${this.name}: milestone "${id}" is not declared in package.json xps.milestones`);
+    return m;
+  }
+
+  /** One test for the whole milestone. */
+  milestone(id: string, fn: (t: MilestoneContext) => Promise<void>, opts: { timeout?: number } = {}): void {
+    const m = this.milestoneMeta(id);
+    test(`${testPrefix(id)} ${m.title}`, () => this.run(m, fn), opts.timeout ?? 60_000);
+  }
+
+  /** One of several tests that together make a milestone ("M7 <title>: <name>"). */
+  check(id: string, name: string, fn: (t: MilestoneContext) => Promise<void> | void, opts: { timeout?: number } = {}): void {
+    const m = this.milestoneMeta(id);
+    test(`${testPrefix(id)} ${m.title}: ${name}`, () => this.run(m, fn), opts.timeout ?? 30_000);
+  }
+
+  private async run(m: MilestoneMeta, fn: (t: MilestoneContext) => Promise<void> | void): Promise<void> {
+    const servers: StageServer[] = [];
+    const undo: (() => unknown)[] = [];
+    const ctx: MilestoneContext = {
+      server: async (opts = {}) => {
+        const s = await startStageServer({ ...opts, stageDir: this.dir });
+        servers.push(s);
+        return s;
+      },
+      cleanup: (f) => {
+        undo.push(f);
+      },
+      fail: (t) => {
+        throw new MilestoneFailure(typeof t === "string" ? t : formatTranscript(t));
+      },
+    };
+    try {
+      await fn(ctx);
+    } catch (err) {
+      throw this.decorate(m, err, servers);
+    } finally {
+      for (const f of undo.reverse()) {
+        try {
+          await f();
+        } catch {
+          // cleanup must not hide the test's own result
+        }
+      }
+      await Promise.all(servers.map((s) => s.stop()));
+    }
+  }
+
+  private decorate(m: MilestoneMeta, err: unknown, servers: StageServer[]): MilestoneFailure {
+    const base = err instanceof Error ? err.message : String(err);
+    const lines = [base, ""];
+    for (const s of servers) {
+      const state = s.alive() ? "" : `, which is no longer running (exit ${s.exitCode ?? s.exitSignal})`;
+      const tail = s.logTail(8);
+      lines.push(`  server log (${s.variant} variant${state}), last lines:`);
+      lines.push(...(tail.length ? tail.map((l) => `    ${l}`) : ["    (empty)"]));
+    }
+    if (m.hint) {
+      lines.push(`  hint:   ${path.relative(process.cwd(), path.join(this.dir, "hints.md")) || "hints.md"}, section "${m.hint}"`);
+    }
+    lines.push(`  replay: ${replayCommand(this.name, m.id)}`);
+    if (!(err instanceof MilestoneFailure) && err instanceof Error && err.stack) {
+      lines.push(`  (raised at ${err.stack.split("\n").find((l) => l.trim().startsWith("at "))?.trim() ?? "?"})`);
+    }
+    return new MilestoneFailure(lines.join("\n"));
+  }
+}
+
+/** `const stage = defineStage(import.meta.dirname + "/..")` in a stage's test file. */
+export function defineStage(dir: string): Stage {
+  return new Stage(path.resolve(dir));
+}
