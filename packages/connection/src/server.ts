@@ -144,7 +144,9 @@ export async function runStageServer(
 ): Promise<Core> {
   let options: ServerOptions | "help";
   try {
-    options = parseServerArgs(process.argv.slice(2), process.env, spec);
+    // pnpm passes a literal "--" through (`pnpm start -- --ports ...`); drop it.
+    const argv = process.argv.slice(2);
+    options = parseServerArgs(argv[0] === "--" ? argv.slice(1) : argv, process.env, spec);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`error: ${err.message}\n`);

@@ -45,7 +45,10 @@ export function taughtFiles(stage: StageMeta, root: string = repoRoot): TaughtFi
   });
 }
 
-/** Every reference file (under packages/*\/src) that holds solution regions. */
+/** Packages of course tooling: their text talks about markers, it holds none. */
+const TOOLING = new Set(["course", "testkit", "cli"]);
+
+/** Every reference file (under packages/<name>/src) that holds solution regions. */
 export function markedFiles(root: string = repoRoot): { file: string; regions: Region[] }[] {
   const out: { file: string; regions: Region[] }[] = [];
   const walk = (dir: string): void => {
@@ -59,6 +62,9 @@ export function markedFiles(root: string = repoRoot): { file: string; regions: R
       }
     }
   };
-  walk(path.join(root, "packages"));
+  for (const pkg of fs.readdirSync(path.join(root, "packages"))) {
+    const src = path.join(root, "packages", pkg, "src");
+    if (!TOOLING.has(pkg) && fs.existsSync(src)) walk(src);
+  }
   return out;
 }

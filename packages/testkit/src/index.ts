@@ -1,3 +1,4 @@
+export * from "./checks.ts";
 export * from "./client.ts";
 export * from "./ports.ts";
 export * from "./proc.ts";

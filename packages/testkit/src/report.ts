@@ -3,7 +3,7 @@
 // difference is, what the server logged, and what to try next.
 
 /** Bytes as a quoted string with control and non-ASCII bytes escaped, cut after `max`. */
-export function showBytes(bytes: Buffer, max = 72): string {
+export function showBytes(bytes: Buffer, max = 48): string {
   const shown = bytes.subarray(0, max);
   let out = "";
   for (const b of shown) {
@@ -40,11 +40,13 @@ function byteName(b: number | undefined): string {
 export function describeDifference(expected: Buffer, actual: Buffer): string {
   const at = firstDifference(expected, actual);
   if (at < 0) return "the bytes are identical";
+  const head = `first difference at byte ${at.toLocaleString("en-US")}: expected ${byteName(expected[at])}, got ${byteName(actual[at])}`;
+  if (at === 0 || actual.length === 0) return head;
   const from = Math.max(0, at - 8);
   return (
-    `first difference at byte ${at.toLocaleString("en-US")}: expected ${byteName(expected[at])}, got ${byteName(actual[at])}\n` +
-    `    expected from byte ${from}: ${showBytes(expected.subarray(from), 32)}\n` +
-    `    got from byte ${from}:      ${showBytes(actual.subarray(from), 32)}`
+    `${head}\n` +
+    `    expected from byte ${from.toLocaleString("en-US")}: ${showBytes(expected.subarray(from), 32)}\n` +
+    `    got from byte ${from.toLocaleString("en-US")}:      ${showBytes(actual.subarray(from), 32)}`
   );
 }
 
@@ -75,7 +77,10 @@ export interface Transcript {
 export function formatTranscript(t: Transcript): string {
   const lines = [t.problem];
   if (t.sent !== undefined) lines.push(`  sent:     ${showBytes(t.sent)} (${countBytes(t.sent.length)})`);
-  if (t.expected !== undefined) lines.push(`  expected: ${showBytes(t.expected)} (${countBytes(t.expected.length)})`);
+  if (t.expected !== undefined) {
+    const same = t.sent !== undefined && t.sent.equals(t.expected);
+    lines.push(same ? "  expected: the same bytes back" : `  expected: ${showBytes(t.expected)} (${countBytes(t.expected.length)})`);
+  }
   if (t.got !== undefined) {
     lines.push(`  got:      ${showBytes(t.got)} (${countBytes(t.got.length)})${t.ending ? `, then ${t.ending}` : ""}`);
   } else if (t.ending) {

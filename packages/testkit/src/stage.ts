@@ -5,6 +5,7 @@
 import path from "node:path";
 import { test } from "vitest";
 import { readStageMeta, variantName, type StageMetaJson } from "@xps/course/overrides";
+import { TodoError } from "@xps/utils";
 import { MilestoneFailure, formatTranscript, type Transcript } from "./report.ts";
 import { startStageServer, type StageServer, type StartOptions } from "./server.ts";
 
@@ -110,8 +111,11 @@ export class Stage {
       lines.push(`  hint:   ${path.relative(process.cwd(), path.join(this.dir, "hints.md")) || "hints.md"}, section "${m.hint}"`);
     }
     lines.push(`  replay: ${replayCommand(this.name, m.id)}`);
-    if (!(err instanceof MilestoneFailure) && err instanceof Error && err.stack) {
-      lines.push(`  (raised at ${err.stack.split("\n").find((l) => l.trim().startsWith("at "))?.trim() ?? "?"})`);
+    if (err instanceof TodoError) {
+      lines.splice(1, 0, `  this check called code of yours that is still a TODO (${err.stage} TODO ${err.todo})`);
+    } else if (!(err instanceof MilestoneFailure) && err instanceof Error && err.stack) {
+      const frame = err.stack.split("\n").find((l) => l.trim().startsWith("at "))?.trim().replace(/^at /, "");
+      lines.push(`  (raised in ${frame ?? "?"})`);
     }
     return new MilestoneFailure(lines.join("\n"));
   }

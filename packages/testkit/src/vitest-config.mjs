@@ -2,10 +2,12 @@
 // resolver plugin makes every import of a taught reference module load the
 // stage's own file (the same switch `node --import @xps/course/variant`
 // makes for the server), so in-process unit tests check the learner's code.
-import { defineConfig, type ViteUserConfig } from "vitest/config";
+// Plain JavaScript: vitest loads config files with Node before any
+// TypeScript loader is in place.
+import { defineConfig } from "vitest/config";
 import { overridesFor } from "@xps/course/overrides";
 
-export function stageConfig(stageDir: string): ViteUserConfig {
+export function stageConfig(stageDir) {
   const overrides = overridesFor(stageDir, process.env);
   return defineConfig({
     plugins: [
@@ -16,7 +18,7 @@ export function stageConfig(stageDir: string): ViteUserConfig {
           if (overrides.size === 0) return null;
           const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
           if (resolved === null) return null;
-          const target = overrides.get(resolved.id.split("?")[0]!);
+          const target = overrides.get(resolved.id.split("?")[0]);
           return target === undefined || target === importer ? null : target;
         },
       },
@@ -32,6 +34,6 @@ export function stageConfig(stageDir: string): ViteUserConfig {
 }
 
 /** The shared packages' own unit tests. */
-export function packageConfig(): ViteUserConfig {
-  return defineConfig({ test: { include: ["test/**/*.test.ts"], testTimeout: 30_000 } });
+export function packageConfig() {
+  return defineConfig({ test: { include: ["test/**/*.test.ts"], testTimeout: 60_000, fileParallelism: false } });
 }

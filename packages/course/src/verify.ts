@@ -1,0 +1,187 @@
+// pnpm verify: the course's own suite, and what CI runs.
+//
+//   1. type-check everything (tsc, one root tsconfig)
+//   2. lint every Markdown file (markdownlint-cli)
+//   3. solution markers are well-formed and match each stage's "teaches" list
+//   4. every stage declares its milestones with points, and hints.md has each hint
+//   5. the committed skeletons are exactly what `pnpm gen` generates (no drift)
+//   6. the shared packages' unit tests pass
+//   7. per stage: every test passes on the solution, and every test fails on a
+//      freshly generated pristine skeleton (in a temporary folder, so a
+//      learner's edits in src/ do not matter)
+//
+// It prints a table stage by stage and ends with the line "N passed, M failed".
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { findDrift, writeSkeleton } from "./gen.ts";
+import { listStages, markedFiles, repoRoot, type StageMeta } from "./stages.ts";
+import { checkHints, checkMarkers, type Problem } from "./checks.ts";
+import { runVitest, type TestRun } from "./vitest-run.ts";
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string[];
+}
+
+const checks: Check[] = [];
+const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const quick = process.argv.includes("--quick");
+
+function record(name: string, ok: boolean, detail: string[] = []): boolean {
+  checks.push({ name, ok, detail });
+  const mark = ok ? "ok  " : "FAIL";
+  console.log(`${mark} ${name}`);
+  for (const d of detail) console.log(`       ${d}`);
+  return ok;
+}
+
+function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): { ok: boolean; out: string } {
+  const r = spawnSync(cmd, args, { cwd: opts.cwd ?? repoRoot, env: opts.env ?? process.env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  return { ok: r.status === 0, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+}
+
+function tail(text: string, n: number): string[] {
+  return text.trim().split("\n").slice(-n);
+}
+
+function problems(list: Problem[]): string[] {
+  return list.map((p) => `${p.where}: ${p.message}`);
+}
+
+// ------------------------------------------------------------ course-wide
+
+const bin = (name: string): string => path.join(repoRoot, "node_modules", ".bin", name);
+
+{
+  const r = run(bin("tsc"), ["-p", "tsconfig.json"]);
+  record("typecheck (tsc)", r.ok, r.ok ? [] : tail(r.out, 20));
+}
+{
+  const r = run(bin("markdownlint"), ["--ignore-path", ".markdownlintignore", "**/*.md"]);
+  record("markdownlint", r.ok, r.ok ? [] : tail(r.out, 20));
+}
+
+const stages = listStages().filter((s) => only.length === 0 || only.includes(s.name));
+try {
+  const p = checkMarkers(listStages(), markedFiles());
+  record("solution markers match the stages' teaches lists", p.length === 0, problems(p));
+} catch (err) {
+  record("solution markers match the stages' teaches lists", false, [(err as Error).message]);
+}
+{
+  const p = checkHints(stages);
+  record("milestones have points and hints", p.length === 0, problems(p));
+}
+let drift: ReturnType<typeof findDrift> = [];
+try {
+  drift = findDrift();
+} catch (err) {
+  record("skeletons can be generated", false, [(err as Error).message]);
+}
+record(
+  "skeletons are generated from the reference (no drift)",
+  drift.length === 0,
+  drift.map((d) => `${path.relative(repoRoot, d.file)} ${d.problem === "missing" ? "is missing" : "differs from the generated skeleton"}; run pnpm gen`),
+);
+
+for (const pkg of ["utils", "core", "connection", "course", "testkit"]) {
+  const dir = path.join(repoRoot, "packages", pkg);
+  if (!fs.existsSync(path.join(dir, "test"))) continue;
+  const r = runVitest(dir, process.env);
+  record(`unit tests of @xps/${pkg} (${r.passed.length} passed)`, r.ok && r.failed.length === 0, r.ok ? r.failed.map((f) => f.name) : [r.error ?? "vitest failed", ...tail(r.output, 15)]);
+}
+
+// ------------------------------------------------------------ per stage
+
+interface StageRow {
+  stage: StageMeta;
+  tests: number;
+  solution: string;
+  skeleton: string;
+  drift: string;
+}
+const rows: StageRow[] = [];
+
+function failuresOf(r: TestRun): string[] {
+  return r.failed.flatMap((f) => [`✗ ${f.name}`, ...f.message.split("\n").slice(0, 12).map((l) => `    ${l}`)]);
+}
+
+for (const stage of stages) {
+  const env: NodeJS.ProcessEnv = { ...process.env, XPS_VARIANT: "solution" };
+  delete env.XPS_LEARNER_DIR;
+  const sol = runVitest(stage.dir, env);
+  const declared = (stage.milestones ?? []).map((m) => m.id.toUpperCase());
+  const names = [...sol.passed, ...sol.failed.map((f) => f.name)];
+  const stray = names.filter((n) => !declared.some((d) => n.startsWith(`${d} `)));
+  const untested = declared.filter((d) => !names.some((n) => n.startsWith(`${d} `)));
+  record(
+    `${stage.name}: every test passes on the solution (${sol.passed.length}/${names.length})`,
+    sol.ok && sol.failed.length === 0 && names.length > 0,
+    sol.ok ? failuresOf(sol) : [sol.error ?? "vitest did not run", ...tail(sol.output, 20)],
+  );
+  record(
+    `${stage.name}: every test belongs to a declared milestone, and every milestone has a test`,
+    stray.length === 0 && untested.length === 0,
+    [...stray.map((n) => `test "${n}" names no declared milestone`), ...untested.map((d) => `milestone ${d} has no test`)],
+  );
+
+  let skeleton = "skipped";
+  if (!quick) {
+    // Inside the stage (git-ignored .xps/), so the copy resolves the workspace packages.
+    fs.mkdirSync(path.join(stage.dir, ".xps"), { recursive: true });
+    const tmp = fs.mkdtempSync(path.join(stage.dir, ".xps", "pristine-"));
+    writeSkeleton(stage.name, tmp);
+    const skel = runVitest(stage.dir, { ...process.env, XPS_VARIANT: "learner", XPS_LEARNER_DIR: tmp });
+    fs.rmSync(tmp, { recursive: true, force: true });
+    const ran = [...skel.passed, ...skel.failed.map((f) => f.name)];
+    const missing = names.filter((n) => !ran.includes(n));
+    const allFail = skel.ok && skel.passed.length === 0 && missing.length === 0;
+    record(
+      `${stage.name}: every test fails on the pristine skeleton (${skel.failed.length}/${names.length})`,
+      allFail,
+      skel.ok
+        ? [
+            ...skel.passed.map((n) => `"${n}" passes on the pristine skeleton: it cannot tell a solved stage from an unsolved one`),
+            ...missing.map((n) => `"${n}" did not run on the pristine skeleton (its file failed to load?)`),
+            ...(missing.length > 0 ? tail(skel.output, 15) : []),
+          ]
+        : [skel.error ?? "vitest did not run", ...tail(skel.output, 20)],
+    );
+    skeleton = allFail ? `all ${skel.failed.length} fail` : skel.passed.length > 0 ? `${skel.passed.length} pass!` : `${missing.length} did not run!`;
+  }
+  const stageDrift = drift.filter((d) => d.stage === stage.name).length;
+  rows.push({
+    stage,
+    tests: names.length,
+    solution: sol.ok && sol.failed.length === 0 ? `all ${sol.passed.length} pass` : `${sol.failed.length} fail!`,
+    skeleton,
+    drift: stageDrift === 0 ? "none" : `${stageDrift} file(s)`,
+  });
+}
+
+// ------------------------------------------------------------ report
+
+const header = ["stage", "title", "milestones", "points", "tests", "solution", "pristine skeleton", "drift"];
+const table = rows.map((r) => [
+  r.stage.name,
+  r.stage.title,
+  String(r.stage.milestones?.length ?? 0),
+  String((r.stage.milestones ?? []).reduce((a, m) => a + m.points, 0)),
+  String(r.tests),
+  r.solution,
+  r.skeleton,
+  r.drift,
+]);
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+console.log("");
+console.log(line(header));
+console.log(widths.map((w) => "-".repeat(w)).join("  "));
+for (const row of table) console.log(line(row));
+console.log("");
+const failed = checks.filter((c) => !c.ok);
+for (const c of failed) console.log(`failed: ${c.name}`);
+console.log(`${checks.length - failed.length} passed, ${failed.length} failed`);
+process.exit(failed.length === 0 ? 0 : 1);

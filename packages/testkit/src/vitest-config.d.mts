@@ -1,0 +1,3 @@
+import type { ViteUserConfig } from "vitest/config";
+export declare function stageConfig(stageDir: string): ViteUserConfig;
+export declare function packageConfig(): ViteUserConfig;
