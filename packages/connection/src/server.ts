@@ -3,6 +3,7 @@
 // one connection handler per port; this file parses the command line, creates
 // the core and the listeners, prints where it listens, and shuts down on
 // Ctrl+C.
+import net from "node:net";
 import { parseArgs } from "node:util";
 import {
   DEFAULT_HOST,
@@ -17,6 +18,7 @@ import { coreCreate, coreDestroy, coreStats, type Core } from "@xps/core/core";
 import { loopRun } from "@xps/core/loop";
 import { connectionDestroy, type Connection } from "@xps/connection/connection";
 import { listenerCreate, listenerDestroy, type ConnectionHandler, type Listener } from "@xps/connection/listener";
+import { upstreamAdvice } from "@xps/connection/upstream";
 
 export interface ServerOptions {
   host: string;
@@ -128,6 +130,26 @@ export function serverStop(core: Core): void {
   coreDestroy(core);
 }
 
+/**
+ * Say at start-up whether anything listens on the upstream address. The
+ * server runs either way: each client's connection to the upstream is made
+ * when the client arrives.
+ */
+export function probeUpstream(upstream: HostPort): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: upstream.host, port: upstream.port });
+    socket.once("connect", () => {
+      logger("INFO", "probeUpstream()", `upstream ${formatHostPort(upstream)} is accepting connections`);
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", (err: NodeJS.ErrnoException) => {
+      logger("WARNING", "probeUpstream()", `nothing is listening on ${formatHostPort(upstream)} (${err.code ?? err.message}); ${upstreamAdvice(upstream.host, upstream.port)}`);
+      resolve(false);
+    });
+  });
+}
+
 /** The stats line that SIGUSR2 prints (and tests parse): one JSON object. */
 export function statsLine(core: Core): string {
   const { perPipe: _perPipe, ...totals } = coreStats(core);
@@ -167,6 +189,17 @@ export async function runStageServer(
   });
 
   const core = coreCreate();
+  const stop = (signal: string): void => {
+    logger("WARNING", "runStageServer()", `${signal} received`);
+    serverStop(core);
+    process.exit(0);
+  };
+  // Installed before the first "Server listening" line: whoever reads that
+  // line may signal at once.
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGUSR2", () => logger("INFO", "runStageServer()", statsLine(core)));
+
   const handlers = routes(options);
   const started = await serverStart(
     core,
@@ -177,14 +210,6 @@ export async function runStageServer(
     logger("ERROR", "runStageServer()", "could not listen on every port; pick free ones with --ports A,B,C,D");
     process.exit(1);
   }
-
-  const stop = (signal: string): void => {
-    logger("WARNING", "runStageServer()", `${signal} received`);
-    serverStop(core);
-    process.exit(0);
-  };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGUSR2", () => logger("INFO", "runStageServer()", statsLine(core)));
+  if (spec.upstream) void probeUpstream(options.upstream);
   return core;
 }

@@ -1,5 +1,6 @@
 export * from "./checks.ts";
 export * from "./client.ts";
+export * from "./http.ts";
 export * from "./ports.ts";
 export * from "./proc.ts";
 export * from "./python.ts";

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readStageMeta, variantName, type Variant } from "@xps/course/overrides";
-import { cpuMs, isAlive, rssBytes, socketCount } from "./proc.ts";
+import { cpuMs, isAlive, rssBytes, socketCount, tcpSockets, type TcpSocket } from "./proc.ts";
 import { freePorts } from "./ports.ts";
 
 const REGISTER = fileURLToPath(import.meta.resolve("@xps/course/variant"));
@@ -137,6 +137,10 @@ export class StageServer {
 
   socketCount(): number {
     return socketCount(this.pid);
+  }
+
+  tcpSockets(): TcpSocket[] {
+    return tcpSockets(this.pid);
   }
 
   /** SIGTERM, then SIGKILL after a second. */

@@ -1,0 +1,39 @@
+// stage-11: your copy of packages/connection/src/upstream.ts
+// Fill in the TODOs in the order the stage guide gives; `pnpm test --filter stage-11` checks them.
+// Generated from the reference by `pnpm gen`; `pnpm xps reset stage-11` restores this version.
+
+// The upstream module (xps_upstream.c, stage 11): open a TCP connection to
+// the server we proxy for, and return it as an ordinary connection with its
+// own source and sink.
+//
+// The connect is non-blocking. In C, connect() on a non-blocking socket
+// usually returns -1 with errno EINPROGRESS: the handshake is under way, and
+// that is normal. net.connect() is the same: it returns a socket that is still
+// `connecting`. Bytes written meanwhile wait in Node until the handshake
+// completes ('connect', our first writable edge). A connect that fails later
+// (nothing listens, the host is unreachable) arrives as an 'error' event, which
+// the loop delivers as a close of this connection, so the pipe rules then close
+// the client too. Only what fails at once (an invalid address) returns null.
+import net from "node:net";
+import { isValidPort, logger } from "@xps/utils";
+import type { Core } from "@xps/core/core";
+import { connectionCreate, type Connection } from "@xps/connection/connection";
+import { todo } from "@xps/utils/todo";
+
+/** What to tell someone whose upstream does not answer. */
+export function upstreamAdvice(host: string, port: number): string {
+  return `is an upstream running there? Start one with: python3 -m http.server ${port} --bind ${host}`;
+}
+
+/** xps_upstream_create: a connection to host:port, or null when the address is unusable. */
+export function upstreamCreate(core: Core, host: string, port: number): Connection | null {
+  // TODO(stage-11 #1): Open the upstream connection
+  // Refuse (ERROR log, null) an empty host or an invalid port. Otherwise
+  // start a non-blocking connect with net.connect (allowHalfOpen: true, so
+  // the close rules decide when each direction ends; noDelay: true) and wrap
+  // the socket with connectionCreate. The connect is still in progress when
+  // you return, and that is fine. Until it completes, log a clear ERROR if it
+  // fails (refused or unreachable): the loop turns that failure into a close
+  // of the connection on its own.
+  throw todo("stage-11", 1, "Open the upstream connection");
+}
