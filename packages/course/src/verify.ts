@@ -86,7 +86,7 @@ record(
   drift.map((d) => `${path.relative(repoRoot, d.file)} ${d.problem === "missing" ? "is missing" : "differs from the generated skeleton"}; run pnpm gen`),
 );
 
-for (const pkg of ["utils", "core", "connection", "course", "testkit"]) {
+for (const pkg of fs.readdirSync(path.join(repoRoot, "packages")).sort()) {
   const dir = path.join(repoRoot, "packages", pkg);
   if (!fs.existsSync(path.join(dir, "test"))) continue;
   const r = runVitest(dir, process.env);
