@@ -2,9 +2,14 @@
 // stage's package.json ("xps.milestones": id, title, points, hint) becomes a
 // test named "M<n> <title>"; a failure is reported with the servers' logs, the
 // hint to read, and the command that replays only that milestone.
+//
+// Grading adds two things through the environment: XPS_HIDDEN_MILESTONES (a
+// JSON list of an instructor's hidden milestones, ids "x1", "x2", ..., which
+// hidden test files use like declared ones) and XPS_MILESTONE_TIMEOUT_MS
+// (one time limit for every milestone test, instead of each test's own).
 import path from "node:path";
 import { test } from "vitest";
-import { readStageMeta, variantName, type StageMetaJson } from "@xps/course/overrides";
+import { findStageDir, readStageMeta, variantName, type StageMetaJson } from "@xps/course/overrides";
 import { TodoError } from "@xps/utils";
 import { MilestoneFailure, formatTranscript, type Transcript } from "./report.ts";
 import { startStageServer, type StageServer, type StartOptions } from "./server.ts";
@@ -14,6 +19,26 @@ export interface MilestoneMeta {
   title: string;
   points: number;
   hint?: string;
+  /** An instructor's hidden milestone (from XPS_HIDDEN_MILESTONES): no hint, no replay command. */
+  hidden?: boolean;
+}
+
+/** The hidden milestones grading declares in XPS_HIDDEN_MILESTONES (a JSON list), if any. */
+export function hiddenMilestones(env: NodeJS.ProcessEnv = process.env): MilestoneMeta[] {
+  if (!env.XPS_HIDDEN_MILESTONES) return [];
+  const list = JSON.parse(env.XPS_HIDDEN_MILESTONES) as MilestoneMeta[];
+  return list.map((m) => ({ ...m, hidden: true }));
+}
+
+/** A test's time limit: XPS_MILESTONE_TIMEOUT_MS when grading sets it, else the test's own. */
+export function timeLimit(own: number, env: NodeJS.ProcessEnv = process.env): number {
+  const cap = Number(env.XPS_MILESTONE_TIMEOUT_MS);
+  return Number.isFinite(cap) && cap > 0 ? cap : own;
+}
+
+/** The command that shows a hint, one level at a time. */
+export function hintCommand(stage: string, hint: string): string {
+  return `pnpm xps hint ${stage} ${hint}`;
 }
 
 export interface MilestoneContext {
@@ -49,7 +74,7 @@ export class Stage {
   }
 
   milestoneMeta(id: string): MilestoneMeta {
-    const m = this.meta.milestones?.find((x) => x.id === id);
+    const m = this.meta.milestones?.find((x) => x.id === id) ?? hiddenMilestones().find((x) => x.id === id);
     if (m === undefined) throw new Error(`${this.name}: milestone "${id}" is not declared in package.json xps.milestones`);
     return m;
   }
@@ -57,13 +82,13 @@ export class Stage {
   /** One test for the whole milestone. */
   milestone(id: string, fn: (t: MilestoneContext) => Promise<void>, opts: { timeout?: number } = {}): void {
     const m = this.milestoneMeta(id);
-    test(`${testPrefix(id)} ${m.title}`, () => this.run(m, fn), opts.timeout ?? 60_000);
+    test(`${testPrefix(id)} ${m.title}`, () => this.run(m, fn), timeLimit(opts.timeout ?? 60_000));
   }
 
   /** One of several tests that together make a milestone ("M7 <title>: <name>"). */
   check(id: string, name: string, fn: (t: MilestoneContext) => Promise<void> | void, opts: { timeout?: number } = {}): void {
     const m = this.milestoneMeta(id);
-    test(`${testPrefix(id)} ${m.title}: ${name}`, () => this.run(m, fn), opts.timeout ?? 30_000);
+    test(`${testPrefix(id)} ${m.title}: ${name}`, () => this.run(m, fn), timeLimit(opts.timeout ?? 30_000));
   }
 
   private async run(m: MilestoneMeta, fn: (t: MilestoneContext) => Promise<void> | void): Promise<void> {
@@ -107,10 +132,11 @@ export class Stage {
       lines.push(`  server log (${s.variant} variant${state}), last lines:`);
       lines.push(...(tail.length ? tail.map((l) => `    ${l}`) : ["    (empty)"]));
     }
-    if (m.hint) {
-      lines.push(`  hint:   ${path.relative(process.cwd(), path.join(this.dir, "hints.md")) || "hints.md"}, section "${m.hint}"`);
+    if (m.hint && !m.hidden) {
+      const file = path.relative(process.cwd(), path.join(this.dir, "hints.md")) || "hints.md";
+      lines.push(`  hint:   ${hintCommand(this.name, m.hint)}   (${file}, section "${m.hint}")`);
     }
-    lines.push(`  replay: ${replayCommand(this.name, m.id)}`);
+    if (!m.hidden) lines.push(`  replay: ${replayCommand(this.name, m.id)}`);
     if (err instanceof TodoError) {
       lines.splice(1, 0, `  this check called code of yours that is still a TODO (${err.stage} TODO ${err.todo})`);
     } else if (!(err instanceof MilestoneFailure) && err instanceof Error && err.stack) {
@@ -121,7 +147,12 @@ export class Stage {
   }
 }
 
-/** `const stage = defineStage(import.meta.dirname + "/..")` in a stage's test file. */
+/**
+ * `const stage = defineStage(import.meta.dirname + "/..")` in a stage's test
+ * file. Any folder inside the stage works (the nearest stage package above it
+ * is used), so a hidden test copied into the stage's .xps/ can pass its own
+ * `import.meta.dirname`.
+ */
 export function defineStage(dir: string): Stage {
-  return new Stage(path.resolve(dir));
+  return new Stage(findStageDir(path.resolve(dir)) ?? path.resolve(dir));
 }

@@ -4,8 +4,22 @@
 // makes for the server), so in-process unit tests check the learner's code.
 // Plain JavaScript: vitest loads config files with Node before any
 // TypeScript loader is in place.
+//
+// Besides vitest's default reporter, the xps reporter records the learner's
+// progress for `pnpm xps status` (see results-reporter.mjs). XPS_EXTRA_TESTS
+// (comma-separated globs, relative to the stage) adds test files: grading
+// uses it for an instructor's hidden tests, copied into the stage's .xps/.
 import { defineConfig } from "vitest/config";
 import { overridesFor } from "@xps/course/overrides";
+import XpsReporter from "./results-reporter.mjs";
+
+/** The extra test globs named by XPS_EXTRA_TESTS. */
+export function extraTests(env = process.env) {
+  return (env.XPS_EXTRA_TESTS ?? "")
+    .split(",")
+    .map((g) => g.trim())
+    .filter((g) => g !== "");
+}
 
 export function stageConfig(stageDir) {
   const overrides = overridesFor(stageDir, process.env);
@@ -24,7 +38,8 @@ export function stageConfig(stageDir) {
       },
     ],
     test: {
-      include: ["test/**/*.test.ts"],
+      include: ["test/**/*.test.ts", ...extraTests(process.env)],
+      reporters: ["default", new XpsReporter()],
       testTimeout: 60_000,
       hookTimeout: 60_000,
       // Black-box tests measure a server's memory and CPU: one file at a time.

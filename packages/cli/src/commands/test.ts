@@ -1,0 +1,81 @@
+// xps test <stage>: the stage's tests on the learner's code (or the
+// reference), shown milestone by milestone.
+import path from "node:path";
+import pc from "picocolors";
+import { UsageError, previousStages, repoRoot, shown, stageArg, type StageMeta } from "../context.ts";
+import { declaredMilestones, milestoneOutcomes, summarise, type MilestoneOutcome } from "../milestones.ts";
+import { runStageTests, type StageRun, type Variant } from "../runner.ts";
+import { Progress, showMilestone, summaryLine } from "../show.ts";
+
+export interface TestOptions {
+  solution?: boolean;
+  previous?: boolean;
+  milestone?: string[];
+}
+
+/** "m3", "M3", "3" -> "m3", checked against the stage's milestones. */
+export function milestoneIds(stage: StageMeta, given: string[] | undefined): string[] | undefined {
+  if (!given || given.length === 0) return undefined;
+  const ids = (stage.milestones ?? []).map((m) => m.id);
+  return given
+    .flatMap((g) => g.split(","))
+    .map((g) => {
+      const id = /^\d+$/.test(g.trim()) ? `m${g.trim()}` : g.trim().toLowerCase();
+      if (!ids.includes(id)) throw new UsageError(`${stage.name} has no milestone "${g}"`, `use one of ${ids.join(", ")}`);
+      return id;
+    });
+}
+
+export interface StageTestResult {
+  stage: StageMeta;
+  run: StageRun;
+  outcomes: MilestoneOutcome[];
+}
+
+/** Run one stage and print it; returns the outcomes. */
+export async function testStage(stage: StageMeta, variant: Variant, selected: string[] | undefined): Promise<StageTestResult> {
+  const who = variant === "solution" ? "the reference solution" : `your code (${shown(path.join(stage.dir, "src"))})`;
+  console.log(pc.bold(`${stage.name} ${stage.title}`) + pc.dim(`: ${who}`));
+  const progress = new Progress();
+  const run = await runStageTests({ stage, variant, milestones: selected, onEvent: (e) => progress.event(e) });
+  progress.clear();
+  const outcomes = milestoneOutcomes(run, declaredMilestones(stage), { selected });
+  const width = Math.min(80, Math.max(40, ...outcomes.map((o) => o.id.length + 1 + o.title.length + 2)));
+  for (const o of outcomes) {
+    if (o.status === "not run" && selected) continue;
+    console.log(showMilestone(stage, o, variant, { width }));
+  }
+  if (!run.finished && run.tests.length === 0) {
+    console.log(pc.red("  vitest did not run the tests; its output:"));
+    console.log(
+      run.output
+        .trim()
+        .split("\n")
+        .slice(-20)
+        .map((l) => `    ${l}`)
+        .join("\n"),
+    );
+  }
+  for (const u of run.unhandledErrors) console.log(pc.yellow(`  an error outside any test: ${u.split("\n")[0]}`));
+  const s = summarise(outcomes);
+  console.log(`  ${summaryLine(s)}${selected ? pc.dim(` (only ${selected.map((x) => x.toUpperCase()).join(", ")})`) : ""}`);
+  if (variant === "learner" && s.passed === s.total && s.total > 0 && !selected) {
+    console.log(pc.dim(`  compare your files with the reference: pnpm xps diff ${stage.name}`));
+  }
+  console.log("");
+  return { stage, run, outcomes };
+}
+
+export async function testCommand(stageName: string, opts: TestOptions): Promise<number> {
+  const stage = stageArg(stageName);
+  const selected = milestoneIds(stage, opts.milestone);
+  const variant: Variant = opts.solution ? "solution" : "learner";
+  const list = opts.previous ? [...previousStages(stage, repoRoot), stage] : [stage];
+  if (opts.previous && selected) throw new UsageError("--previous and --milestone do not go together", "pick the milestones of one stage, or re-run whole stages");
+  const results: StageTestResult[] = [];
+  for (const s of list) results.push(await testStage(s, variant, s === stage ? selected : undefined));
+  if (results.length > 1) {
+    for (const r of results) console.log(`${r.stage.name}: ${summaryLine(summarise(r.outcomes))}`);
+  }
+  return results.every((r) => r.outcomes.every((o) => o.status !== "failed")) ? 0 : 1;
+}
