@@ -84,8 +84,13 @@ function listenerConnectionHandler(listener: Listener, socket: net.Socket): void
   } catch (err) {
     // A failing handler (a learner's TODO, a bug) costs this client only.
     logger("ERROR", "listenerConnectionHandler()", `${describeError(err)}; closing this client`);
-    if (client !== null) connectionDestroy(client);
-    else socket.destroy();
+    try {
+      if (client !== null) connectionDestroy(client);
+    } catch (err2) {
+      // Destroying can fail too (more TODOs); the socket still goes.
+      logger("ERROR", "listenerConnectionHandler()", `connectionDestroy() failed as well: ${describeError(err2)}`);
+    }
+    socket.destroy();
     return;
   }
   logger("INFO", "listenerConnectionHandler()", "new connection");

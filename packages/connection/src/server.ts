@@ -117,7 +117,7 @@ export async function serverStart(core: Core, host: string, routes: { port: numb
     listeners.push(listener);
   }
   for (const l of listeners) {
-    logger("INFO", "serverStart()", `Server listening on http://${formatHostPort({ host: l.host, port: l.port })}`);
+    logger("INFO", "serverStart()", `Server listening on http://${formatHostPort({ host: l.host, port: l.port })}`, true);
   }
   loopRun(core.loop);
   return listeners;
@@ -139,7 +139,7 @@ export function probeUpstream(upstream: HostPort): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: upstream.host, port: upstream.port });
     socket.once("connect", () => {
-      logger("INFO", "probeUpstream()", `upstream ${formatHostPort(upstream)} is accepting connections`);
+      logger("INFO", "probeUpstream()", `upstream ${formatHostPort(upstream)} is accepting connections`, true);
       socket.destroy();
       resolve(true);
     });
@@ -198,7 +198,8 @@ export async function runStageServer(
   // line may signal at once.
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGUSR2", () => logger("INFO", "runStageServer()", statsLine(core)));
+  // Asked for explicitly, so printed even when XPS_LOG=quiet hides INFO lines.
+  process.on("SIGUSR2", () => logger("INFO", "runStageServer()", statsLine(core), true));
 
   const handlers = routes(options);
   const started = await serverStart(
@@ -210,6 +211,7 @@ export async function runStageServer(
     logger("ERROR", "runStageServer()", "could not listen on every port; pick free ones with --ports A,B,C,D");
     process.exit(1);
   }
+  logger("INFO", "runStageServer()", `pid ${process.pid}: Ctrl+C stops the server, kill -USR2 ${process.pid} prints its counts`, true);
   if (spec.upstream) void probeUpstream(options.upstream);
   return core;
 }

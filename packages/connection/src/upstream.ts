@@ -5,8 +5,9 @@
 // The connect is non-blocking. In C, connect() on a non-blocking socket
 // usually returns -1 with errno EINPROGRESS: the handshake is under way, and
 // that is normal. net.connect() is the same: it returns a socket that is still
-// `connecting`. Bytes written meanwhile wait in Node until the handshake
-// completes ('connect', our first writable edge). A connect that fails later
+// `connecting`. Its sink is not ready until the handshake completes ('connect',
+// our first writable edge), so the request waits in its pipe until then. A
+// connect that fails later
 // (nothing listens, the host is unreachable) arrives as an 'error' event, which
 // the loop delivers as a close of this connection, so the pipe rules then close
 // the client too. Only what fails at once (an invalid address) returns null.

@@ -240,7 +240,13 @@ export function handlePipes(loop: Loop): boolean {
     const pipe = items[i];
     if (pipe === null || pipe === undefined) continue;
     if (pipe.source === null && pipe.sink === null) {
-      pipeDestroy(pipe);
+      try {
+        pipeDestroy(pipe);
+      } catch (err) {
+        // A failing pipeDestroy (a TODO) must not stall every other pipe.
+        logger("ERROR", "handlePipes()", `pipeDestroy() failed: ${describeError(err)}; dropping the pipe`);
+        loop.core.pipes.remove(pipe);
+      }
       continue;
     }
     const source = pipe.source;

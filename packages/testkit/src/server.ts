@@ -24,6 +24,8 @@ export interface ServerStats {
 
 export interface StartOptions {
   stageDir: string;
+  /** Another server script to run in the stage's place (fault fixtures); default: the stage's server.ts. */
+  script?: string;
   /** Extra command-line arguments (after --ports). */
   args?: string[];
   env?: Record<string, string | undefined>;
@@ -155,10 +157,10 @@ export class StageServer {
 }
 
 /** The command that starts a stage's server, as `pnpm --filter stage-NN start` does. */
-export function serverCommand(stageDir: string): { command: string; args: string[] } {
+export function serverCommand(stageDir: string, script?: string): { command: string; args: string[] } {
   return {
     command: process.execPath,
-    args: ["--import", "tsx", "--import", REGISTER, path.join(stageDir, "server.ts")],
+    args: ["--import", "tsx", "--import", REGISTER, script ?? path.join(stageDir, "server.ts")],
   };
 }
 
@@ -173,7 +175,7 @@ export async function startStageServer(opts: StartOptions): Promise<StageServer>
   let lastError = "";
   for (let attempt = 0; attempt < 3; attempt++) {
     const ports = await freePorts(4);
-    const { command, args } = serverCommand(opts.stageDir);
+    const { command, args } = serverCommand(opts.stageDir, opts.script);
     const child = spawn(command, [...args, "--ports", ports.join(","), ...(opts.args ?? [])], {
       cwd: opts.stageDir,
       env: {

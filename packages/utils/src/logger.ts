@@ -3,7 +3,8 @@
 // coloured when stdout is a terminal. DEBUG lines appear only when the
 // environment variable XPS_DEBUG is exactly "1" (checked on every call, so it
 // can be flipped in a debugger). XPS_LOG=quiet keeps only WARNING and ERROR
-// lines, which the benchmarks use so that logging does not dominate a profile.
+// lines (and the few INFO lines logged with `always`, such as where the server
+// listens), which the benchmarks use so that logging does not dominate a profile.
 import pc from "picocolors";
 
 export type LogLevel = "ERROR" | "INFO" | "DEBUG" | "WARNING" | "HTTP";
@@ -44,9 +45,9 @@ export function formatLogLine(level: LogLevel, where: string, message: string): 
   return `[${level}] ${where} : ${message}`;
 }
 
-export function logger(level: LogLevel, where: string, message: string): void {
+export function logger(level: LogLevel, where: string, message: string, always = false): void {
   if (level === "DEBUG" && !debugEnabled()) return;
-  if ((level === "INFO" || level === "HTTP") && quiet()) return;
+  if ((level === "INFO" || level === "HTTP") && !always && quiet()) return;
   const useColour = sink === stdoutSink && pc.isColorSupported && process.stdout.isTTY === true;
   const line = useColour
     ? `${BADGE[level](` ${level} `)} ${pc.green(where)} : ${message}`

@@ -10,14 +10,17 @@
 // the pipe pass calls the source handler to read into the source's pipe and
 // the sink handler to write from the sink's pipe.
 //
-// Close rules (STAGES.md stage 10/11, with half-close made explicit):
+// Close rules (the C course's stages 10 and 11, with end-of-stream made explicit):
 // - the peer finished sending (recv() gave 0): the source is done; it leaves
 //   its pipe, so the other end drains what is left and is then told to close;
-// - a sink whose pipe lost its source and is drained has nothing more to send:
-//   it leaves its pipe and the socket sends a FIN (shutdown for writing);
-// - a source whose pipe lost its sink has nobody to read for: it leaves its pipe;
-// - once neither the source nor the sink is active, the connection closes;
+//   if the sink is not active either, the connection closes;
+// - a sink whose pipe lost its source and is drained will never send another
+//   byte: the peer has had everything, so the connection closes;
+// - a source whose pipe lost its sink has nobody to read for: it leaves its
+//   pipe, and the connection closes once the sink is not active either;
 // - a socket error or a close the peer forced (reset) closes it at once.
+// So a client that half-closes still gets all of its echo, and when either
+// side of a proxied pair finishes, both close once what it sent was delivered.
 import type { Socket } from "node:net";
 import {
   DEFAULT_BUFFER_SIZE,
@@ -44,7 +47,7 @@ import {
   type PipeSource,
 } from "@xps/core/pipe";
 import type { Listener } from "@xps/connection/listener";
-import { socketClose, socketRecv, socketSend, socketShutdown } from "@xps/connection/socket";
+import { socketClose, socketRecv, socketSend } from "@xps/connection/socket";
 import { todo } from "@xps/utils/todo";
 
 export interface Connection {
@@ -130,8 +133,19 @@ function connectionLoopWriteHandler(connection: Connection): void {
   connection.sink.ready = true;
 }
 
-function connectionLoopCloseHandler(connection: Connection, err?: NodeJS.ErrnoException): void {
-  connectionClose(connection, true, err ? (err.code ?? err.message) : undefined);
+/**
+ * EPOLLERR/EPOLLHUP: the socket failed ('error', with a code such as
+ * ECONNRESET) or closed ('close'). The loop also calls this when one of this
+ * connection's handlers threw; that is our failure, not the peer's.
+ */
+function connectionLoopCloseHandler(connection: Connection, err?: unknown): void {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === "string") connectionClose(connection, true, code);
+    else connectionClose(connection, false, `a handler failed: ${err.message}`);
+    return;
+  }
+  connectionClose(connection, true);
 }
 
 // ------------------------------------------------------- pipe handlers
@@ -163,10 +177,10 @@ function connectionSinkHandler(sink: PipeSink<Connection>): void {
 /** The source's pipe lost its sink: nobody will take what this socket receives. */
 function connectionSourceCloseHandler(source: PipeSource<Connection>): void {
   // TODO(stage-10 #10): The close handlers
-  // The loop has already cleared `active`. A source leaves its dead pipe;
-  // a sink leaves its pipe and shuts the socket down for writing (the peer
-  // sees a FIN: nothing more is coming). In both, once neither the source
-  // nor the sink is active, close the connection.
+  // The loop has already cleared `active`. A source whose pipe lost its sink
+  // leaves that pipe, and the connection closes once the sink is not active
+  // either. A sink whose pipe lost its source (and is drained) will never
+  // send another byte: it leaves its pipe and the connection closes.
   throw todo("stage-10", 10, "The close handlers");
 }
 

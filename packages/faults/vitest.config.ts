@@ -1,0 +1,3 @@
+import { packageConfig } from "@xps/testkit/vitest";
+
+export default packageConfig();
