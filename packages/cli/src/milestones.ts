@@ -73,15 +73,17 @@ export function milestoneOutcomes(
   return declared.map((m) => {
     const tests = run.tests.filter((t) => t.milestone === m.id);
     const base = { ...m, hidden: m.hidden ?? false, tests, earned: 0 };
-    const clean = (text: string): string => cleanMessage(explainTimeout(text), m.hidden ? { hiddenPaths: opts.hiddenPaths ?? [] } : {});
+    // A hidden milestone, or a test from a hidden file: no code, no paths.
+    const secret = (file?: string): boolean => m.hidden === true || (file !== undefined && (opts.hiddenPaths ?? []).some((p) => file.startsWith(p)));
+    const clean = (text: string, file?: string): string => cleanMessage(explainTimeout(text), secret(file) ? { hiddenPaths: opts.hiddenPaths ?? [] } : {});
     if (opts.selected && !opts.selected.includes(m.id)) return { ...base, status: "not run", reason: "not selected", message: "" };
     const failed = tests.filter((t) => t.status === "failed");
     if (failed.length > 0) {
       const messages = failed.map((t) => {
         const check = failed.length > 1 || tests.length > 1 ? `${t.name}\n` : "";
-        return check + clean(t.message || "failed");
+        return check + clean(t.message || "failed", t.file);
       });
-      return { ...base, status: "failed", reason: firstLine(clean(failed[0]!.message || "failed")), message: messages.join("\n\n") };
+      return { ...base, status: "failed", reason: firstLine(clean(failed[0]!.message || "failed", failed[0]!.file)), message: messages.join("\n\n") };
     }
     const hung = tests.filter((t) => run.hung.includes(t.name));
     if (hung.length > 0) {
@@ -90,9 +92,13 @@ export function milestoneOutcomes(
     }
     const pending = tests.filter((t) => t.status === "pending");
     if (pending.length > 0) {
-      const reason = run.timedOut
-        ? `did not run: the run was stopped after ${stoppedAfter} (another test hung)`
-        : `did not run: vitest stopped before it (exit code ${run.exitCode})`;
+      const inHungFile = pending.find((t) => run.hungFiles.includes(t.file));
+      const where = inHungFile ? inHungFile.file.split("/").slice(-2).join("/") : "";
+      const reason = !run.timedOut
+        ? `did not run: vitest stopped before it (exit code ${run.exitCode})`
+        : inHungFile
+          ? `did not finish: the run was stopped after ${stoppedAfter} while ${secret(inHungFile.file) ? "a hidden test file" : where} was running (a test in it hung: an endless loop, or a wait that never ends)`
+          : `did not run: the run was stopped after ${stoppedAfter} (another test hung)`;
       return { ...base, status: "failed", reason, message: reason };
     }
     const ran = tests.filter((t) => t.status === "passed");
@@ -102,14 +108,14 @@ export function milestoneOutcomes(
         return { ...base, status: "failed", reason: "every test of it was skipped", message: "every test of it was skipped" };
       }
       const why = run.fileErrors[0]
-        ? `no test of it ran: a test file did not load: ${firstLine(clean(run.fileErrors[0].message))}`
+        ? `no test of it ran: a test file did not load: ${firstLine(clean(run.fileErrors[0].message, run.fileErrors[0].file))}`
         : run.timedOut
           ? `no test of it ran: the run was stopped after ${stoppedAfter}`
           : !run.finished
             ? `no test of it ran: vitest did not run (exit code ${run.exitCode}): ${firstLine(cleanMessage(run.output)) || "no output"}`
             : "no test of it ran";
-      const detail = run.fileErrors[0] ? `${why}\n${clean(run.fileErrors[0].message)}` : why;
-      return { ...base, status: "failed", reason: why, message: m.hidden ? why : detail };
+      const detail = run.fileErrors[0] ? `${why}\n${clean(run.fileErrors[0].message, run.fileErrors[0].file)}` : why;
+      return { ...base, status: "failed", reason: why, message: secret(run.fileErrors[0]?.file) ? why : detail };
     }
     return { ...base, status: "passed", reason: "", message: "", earned: m.points };
   });

@@ -55,8 +55,10 @@ export interface StageRun {
   finished: boolean;
   /** The run hit its time limit and was killed. */
   timedOut: boolean;
-  /** Tests that were running when a time limit killed the run. */
+  /** Tests that were running when a time limit killed the run (when vitest got to say so). */
   hung: string[];
+  /** Test files that had started and not finished when a time limit killed the run. */
+  hungFiles: string[];
   exitCode: number | null;
   /** vitest's own output (not the events), for when it did not run at all. */
   output: string;
@@ -113,6 +115,7 @@ export function runStageTests(opts: RunOptions): Promise<StageRun> {
   const started = Date.now();
   const tests = new Map<string, TestRecord>();
   let running: string | null = null;
+  const openFiles = new Set<string>();
   const fileErrors: { file: string; message: string }[] = [];
   let output = "";
 
@@ -132,7 +135,8 @@ export function runStageTests(opts: RunOptions): Promise<StageRun> {
           killGroup();
         }, opts.runTimeoutMs)
       : null;
-    const onSignal = (): void => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (process.env.XPS_DEBUG) process.stderr.write(`xps: ${signal}\n`);
       killGroup();
       process.exit(130);
     };
@@ -159,6 +163,7 @@ export function runStageTests(opts: RunOptions): Promise<StageRun> {
       } catch {
         return;
       }
+      if (e.type === "file-start" || e.type === "collected") openFiles.add(e.file);
       if (e.type === "collected") {
         for (const name of e.tests) {
           if (!tests.has(name)) tests.set(name, { name, file: e.file, milestone: milestoneOf(name), status: "pending", durationMs: 0, message: "" });
@@ -168,6 +173,7 @@ export function runStageTests(opts: RunOptions): Promise<StageRun> {
         tests.set(e.test.name, e.test);
         if (running === e.test.name) running = null;
       } else if (e.type === "file-end") {
+        openFiles.delete(e.file);
         for (const message of e.errors) fileErrors.push({ file: e.file, message });
       }
       opts.onEvent?.(e);
@@ -199,6 +205,7 @@ export function runStageTests(opts: RunOptions): Promise<StageRun> {
         finished: report !== null && !timedOut,
         timedOut,
         hung: timedOut && running ? [running] : [],
+        hungFiles: timedOut ? [...openFiles] : [],
         exitCode: code,
         output,
         durationMs: Date.now() - started,
@@ -232,11 +239,9 @@ export async function runWithRetries(opts: RunOptions & { allFiles: string[] }):
   let merged = await runStageTests(opts);
   for (let pass = 0; merged.timedOut && pass < opts.allFiles.length; pass++) {
     const done = new Set(merged.tests.filter((t) => t.status !== "pending").map((t) => path.relative(opts.stage.dir, t.file)));
-    for (const name of merged.hung) {
-      const file = merged.tests.find((t) => t.name === name)?.file;
-      if (file) done.add(path.relative(opts.stage.dir, file));
-    }
+    for (const file of merged.hungFiles) done.add(path.relative(opts.stage.dir, file));
     const rest = opts.allFiles.filter((f) => !done.has(f));
+    if (process.env.XPS_DEBUG) process.stderr.write(`xps: pass ${pass + 1} hung in ${merged.hungFiles.join(", ")}; again: ${rest.join(", ") || "nothing"}\n`);
     if (rest.length === 0) break;
     const again = await runStageTests({ ...opts, files: rest });
     const tests = new Map(merged.tests.map((t) => [t.name, t]));
@@ -249,6 +254,7 @@ export async function runWithRetries(opts: RunOptions & { allFiles: string[] }):
       durationMs: merged.durationMs + again.durationMs,
       output: merged.output + again.output,
       hung: [...merged.hung, ...again.hung],
+      hungFiles: [...merged.hungFiles, ...again.hungFiles],
       timedOut: again.timedOut,
       finished: again.finished,
     };
