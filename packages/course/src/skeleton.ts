@@ -85,10 +85,10 @@ function keptLines(r: Region): string[] {
   return [...r.notes.map((n) => (n ? `${r.indent}// ${n}` : `${r.indent}//`)), ...r.body];
 }
 
-const TODO_IMPORT = 'import { todo } from "@xps/utils/todo";';
+export const TODO_IMPORT = 'import { todo } from "@xps/utils/todo";';
 
 /** Index of the line after the last top-level import statement (0 if none). */
-function afterImports(lines: string[]): number {
+export function afterImports(lines: string[]): number {
   let after = 0;
   let inImport = false;
   lines.forEach((line, i) => {

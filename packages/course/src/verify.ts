@@ -9,15 +9,24 @@
 //   7. per stage: every test passes on the solution, and every test fails on a
 //      freshly generated pristine skeleton (in a temporary folder, so a
 //      learner's edits in src/ do not matter)
+//   8. per stage N: a student export through N (xps export) holds no solution
+//      of stage N or later: verify exports a copy of the course with a canary
+//      comment inside every solution region and scans the result for region
+//      fingerprints, canaries, markers and later stages
+//   9. (not with --quick) the export through the last stage installs on its
+//      own (pnpm install, which needs the npm registry) and its tests fail
+//      there the way a learner's pristine run fails
 //
 // It prints a table stage by stage and ends with the line "N passed, M failed".
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { findDrift, writeSkeleton } from "./gen.ts";
 import { listStages, markedFiles, repoRoot, type StageMeta } from "./stages.ts";
 import { checkHints, checkMarkers, type Problem } from "./checks.ts";
 import { runVitest, type TestRun } from "./vitest-run.ts";
+import { canaryCopy, exportStudent, installAndTest, missingCanaries, scanExport } from "../../cli/src/export/export.ts";
 
 interface Check {
   name: string;
@@ -97,6 +106,8 @@ for (const pkg of fs.readdirSync(path.join(repoRoot, "packages")).sort()) {
 
 interface StageRow {
   stage: StageMeta;
+  hints: string;
+  exported: string;
   tests: number;
   solution: string;
   skeleton: string;
@@ -152,8 +163,11 @@ for (const stage of stages) {
     skeleton = allFail ? `all ${skel.failed.length} fail` : skel.passed.length > 0 ? `${skel.passed.length} pass!` : `${missing.length} did not run!`;
   }
   const stageDrift = drift.filter((d) => d.stage === stage.name).length;
+  const hintProblems = checkHints([stage]).length;
   rows.push({
     stage,
+    hints: hintProblems === 0 ? "ok" : `${hintProblems} problem(s)`,
+    exported: exportLeaks(stage),
     tests: names.length,
     solution: sol.ok && sol.failed.length === 0 ? `all ${sol.passed.length} pass` : `${sol.failed.length} fail!`,
     skeleton,
@@ -161,18 +175,81 @@ for (const stage of stages) {
   });
 }
 
+// ------------------------------------------------------------ exports
+
+/** Export a canary-marked copy of the course through the stage, and scan it. Returns the table cell. */
+function exportLeaks(stage: StageMeta): string {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "xps-verify-export-"));
+  try {
+    const marked = path.join(tmp, "course");
+    fs.mkdirSync(marked);
+    const canaries = canaryCopy(repoRoot, marked, Math.random().toString(36).slice(2, 10));
+    const out = path.join(tmp, "export");
+    exportStudent(marked, out, stage.stage);
+    const leaks = scanExport(out, stage.stage, marked, canaries);
+    const blind = missingCanaries(out, stage.stage, canaries);
+    record(
+      `${stage.name}: a student export through it holds no solution of ${stage.name} or later (${canaries.filter((c) => c.stage >= stage.stage).length} canaries withheld)`,
+      leaks.length === 0 && blind.length === 0,
+      [
+        ...leaks.map((l) => `${l.file}: ${l.what}`),
+        ...blind.map((c) => `the canary of ${c.where} (stage-${c.stage}, released) is missing from the export: the leak scan cannot see what it should`),
+      ],
+    );
+    return leaks.length === 0 && blind.length === 0 ? "no leak" : `${leaks.length} leak(s)!`;
+  } catch (err) {
+    record(`${stage.name}: a student export through it holds no solution of ${stage.name} or later`, false, [(err as Error).message]);
+    return "failed!";
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (!quick && stages.length > 0) {
+  const last = listStages().at(-1)!;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "xps-verify-install-"));
+  const name = `the student export through ${last.name} installs on its own, and its ${last.name} tests fail there as a learner's do`;
+  try {
+    exportStudent(repoRoot, tmp, last.stage);
+    const r = installAndTest(tmp, last.name);
+    const resultsFile = path.join(tmp, ".xps", "results", `${last.name}.json`);
+    const results = fs.existsSync(resultsFile) ? (JSON.parse(fs.readFileSync(resultsFile, "utf8")) as { milestones: Record<string, { status: string }> }) : null;
+    const declared = (last.milestones ?? []).map((m) => m.id);
+    const failing = declared.filter((id) => results?.milestones[id]?.status === "failed");
+    const ok = r.installed && r.testExit !== 0 && r.testExit !== null && failing.length === declared.length;
+    record(
+      name,
+      ok,
+      ok
+        ? []
+        : !r.installed
+          ? ["pnpm install failed in the export:", ...tail(r.installOutput, 12)]
+          : [
+              `pnpm test --filter ${last.name} exited ${r.testExit}; ${failing.length} of ${declared.length} milestones failed (all must, on a pristine skeleton)`,
+              ...tail(r.testOutput, 12),
+            ],
+    );
+  } catch (err) {
+    record(name, false, [(err as Error).message]);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 // ------------------------------------------------------------ report
 
-const header = ["stage", "title", "milestones", "points", "tests", "solution", "pristine skeleton", "drift"];
+const header = ["stage", "title", "milestones", "points", "hints", "tests", "solution", "pristine skeleton", "drift", "student export"];
 const table = rows.map((r) => [
   r.stage.name,
   r.stage.title,
   String(r.stage.milestones?.length ?? 0),
   String((r.stage.milestones ?? []).reduce((a, m) => a + m.points, 0)),
+  r.hints,
   String(r.tests),
   r.solution,
   r.skeleton,
   r.drift,
+  r.exported,
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
 const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
