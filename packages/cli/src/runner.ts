@@ -22,7 +22,7 @@ export type Variant = "learner" | "solution";
 export interface RunOptions {
   stage: StageMeta;
   variant: Variant;
-  /** Folder of learner files (XPS_LEARNER_DIR); default: the stage's src/. */
+  /** Folder of learner files (XPS_LEARNER_DIR); default: XPS_LEARNER_DIR as set, else the stage's src/. */
   learnerDir?: string;
   /** Only these milestones ("m3"): vitest's -t filter. */
   milestones?: string[];
@@ -102,7 +102,8 @@ export function runStageTests(opts: RunOptions): Promise<StageRun> {
     NO_COLOR: "1",
     FORCE_COLOR: "0",
   };
-  delete env.XPS_LEARNER_DIR;
+  // The learner's files: the given folder, else XPS_LEARNER_DIR from the
+  // environment (the course's checks), else the stage's src/.
   if (opts.learnerDir) env.XPS_LEARNER_DIR = opts.learnerDir;
   if (opts.record === false) env.XPS_RESULTS = "off";
   if (opts.extraTests && opts.extraTests.length > 0) env.XPS_EXTRA_TESTS = opts.extraTests.join(",");

@@ -1,7 +1,7 @@
 // xps test <stage>: the stage's tests on the learner's code (or the
 // reference), shown milestone by milestone.
-import path from "node:path";
 import pc from "picocolors";
+import { learnerDir } from "@xps/course/overrides";
 import { UsageError, previousStages, repoRoot, shown, stageArg, type StageMeta } from "../context.ts";
 import { declaredMilestones, milestoneOutcomes, summarise, type MilestoneOutcome } from "../milestones.ts";
 import { runStageTests, type StageRun, type Variant } from "../runner.ts";
@@ -34,7 +34,7 @@ export interface StageTestResult {
 
 /** Run one stage and print it; returns the outcomes. */
 export async function testStage(stage: StageMeta, variant: Variant, selected: string[] | undefined): Promise<StageTestResult> {
-  const who = variant === "solution" ? "the reference solution" : `your code (${shown(path.join(stage.dir, "src"))})`;
+  const who = variant === "solution" ? "the reference solution" : `your code (${shown(learnerDir(stage.dir, process.env))})`;
   console.log(pc.bold(`${stage.name} ${stage.title}`) + pc.dim(`: ${who}`));
   const progress = new Progress();
   const run = await runStageTests({ stage, variant, milestones: selected, onEvent: (e) => progress.event(e) });

@@ -3,6 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import pc from "picocolors";
+import { learnerDir } from "@xps/course/overrides";
 import { shown, stageArg } from "../context.ts";
 import type { Variant } from "../runner.ts";
 import { milestoneIds, testStage } from "./test.ts";
@@ -29,7 +30,7 @@ export async function watchCommand(stageName: string, opts: { solution?: boolean
     if (clear) process.stdout.write("\x1b[2J\x1b[H");
     console.log(pc.dim(`[${new Date().toLocaleTimeString()}] ${why}`));
     await testStage(stage, variant, selected);
-    console.log(pc.dim(`watching ${shown(stage.dir)} (src/, test/, server.ts); Ctrl+C stops`));
+    console.log(pc.dim(`watching ${shown(stage.dir)} (src/, test/, server.ts, hints.md) for changes; Ctrl+C stops`));
     running = false;
     if (again !== null) {
       const next = again;
@@ -38,19 +39,27 @@ export async function watchCommand(stageName: string, opts: { solution?: boolean
     }
   };
 
-  const watcher = fs.watch(stage.dir, { recursive: true }, (_event, file) => {
-    if (!file || !watched(file.toString())) return;
-    const why = `${path.join(path.basename(stage.dir), file.toString())} changed`;
+  const changed = (why: string): void => {
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = null;
       if (running) again = why;
       else void run(why);
     }, 300);
-  });
+  };
+  const watchers = [
+    fs.watch(stage.dir, { recursive: true }, (_event, file) => {
+      if (file && watched(file.toString())) changed(`${path.join(path.basename(stage.dir), file.toString())} changed`);
+    }),
+  ];
+  // Learner files kept elsewhere (XPS_LEARNER_DIR) are the stage's files too.
+  const mine = learnerDir(stage.dir, process.env);
+  if (!mine.startsWith(path.join(stage.dir, "src")) && fs.existsSync(mine)) {
+    watchers.push(fs.watch(mine, { recursive: true }, (_event, file) => changed(`${path.join(mine, file?.toString() ?? "")} changed`)));
+  }
   const stopped = new Promise<void>((resolve) => {
     const stop = (): void => {
-      watcher.close();
+      for (const w of watchers) w.close();
       if (timer) clearTimeout(timer);
       resolve();
       setImmediate(() => process.exit(0));
