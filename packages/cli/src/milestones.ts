@@ -41,10 +41,28 @@ export function cleanMessage(text: string, opts: { hiddenPaths?: string[] } = {}
     // A hidden test's message may name what it checked, never show its code.
     lines = lines.filter((l) => !/^\s*(?:>\s*)?\d+\s*\|/.test(l) && !/^\s*at\s/.test(l) && !/^\s*❯\s/.test(l) && !/^\s*\|\s*\^/.test(l) && !/\(raised in /.test(l));
   }
+  lines = collapseStacks(lines);
   lines = lines.map((l) => (l.length > MAX_LINE ? `${l.slice(0, MAX_LINE)}… (+${(l.length - MAX_LINE).toLocaleString("en-US")} more characters)` : l));
   if (lines.length > MAX_LINES) lines = [...lines.slice(0, MAX_LINES), `… (+${lines.length - MAX_LINES} more lines)`];
   while (lines.length > 0 && lines.at(-1)!.trim() === "") lines.pop();
   return lines.join("\n");
+}
+
+/** Long runs of stack frames ("    at f (file:1:2)") keep their first two lines and a count. */
+function collapseStacks(lines: string[]): string[] {
+  const out: string[] = [];
+  let run = 0;
+  for (const l of lines) {
+    if (/^\s*at\s/.test(l)) {
+      run++;
+      if (run <= 2) out.push(l);
+      else if (run === 3) out.push(`${l.match(/^\s*/)![0]}… (more stack lines)`);
+    } else {
+      run = 0;
+      out.push(l);
+    }
+  }
+  return out;
 }
 
 /** vitest's own timeout message, in the course's words. */

@@ -46,6 +46,17 @@ describe("xps test", () => {
     expect(fs.readdirSync(results)).toEqual([]);
   });
 
+  test("a missing learner file: one line that says how to get it back", () => {
+    const empty = fs.mkdtempSync(path.join(s10.dir, ".xps", "cli-test-empty-"));
+    try {
+      const r = xps(["test", "10"], { env: { XPS_LEARNER_DIR: empty, XPS_RESULTS_DIR: results } });
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toMatch(/^xps test: .*cli-test-empty-.*\/pipe\.ts is missing; put back its pristine skeleton with: pnpm xps reset stage-10 pipe\.ts$/);
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
   test("--solution: every milestone passes, exit 0, recorded apart from the learner's", () => {
     const r = xps(["test", "stage-10", "--solution", "-m", "m7"], { env: { XPS_RESULTS_DIR: results } });
     expect(r.code, r.stdout).toBe(0);

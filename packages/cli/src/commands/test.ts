@@ -1,11 +1,13 @@
 // xps test <stage>: the stage's tests on the learner's code (or the
 // reference), shown milestone by milestone.
+import fs from "node:fs";
+import path from "node:path";
 import pc from "picocolors";
 import { learnerDir } from "@xps/course/overrides";
-import { UsageError, previousStages, repoRoot, shown, stageArg, type StageMeta } from "../context.ts";
+import { CommandError, UsageError, previousStages, repoRoot, shown, stageArg, type StageMeta } from "../context.ts";
 import { declaredMilestones, milestoneOutcomes, summarise, type MilestoneOutcome } from "../milestones.ts";
 import { runStageTests, type StageRun, type Variant } from "../runner.ts";
-import { Progress, showMilestone, summaryLine } from "../show.ts";
+import { Progress, indent, showMilestone, summaryLine } from "../show.ts";
 
 export interface TestOptions {
   solution?: boolean;
@@ -33,7 +35,19 @@ export interface StageTestResult {
 }
 
 /** Run one stage and print it; returns the outcomes. */
+/** The learner's files must be there before anything runs. */
+export function checkLearnerFiles(stage: StageMeta): void {
+  const dir = learnerDir(stage.dir, process.env);
+  for (const ref of stage.teaches) {
+    const file = path.join(dir, path.basename(ref));
+    if (!fs.existsSync(file)) {
+      throw new CommandError(`${shown(file)} is missing; put back its pristine skeleton with: pnpm xps reset ${stage.name} ${path.basename(ref)}`);
+    }
+  }
+}
+
 export async function testStage(stage: StageMeta, variant: Variant, selected: string[] | undefined): Promise<StageTestResult> {
+  if (variant === "learner") checkLearnerFiles(stage);
   const who = variant === "solution" ? "the reference solution" : `your code (${shown(learnerDir(stage.dir, process.env))})`;
   console.log(pc.bold(`${stage.name} ${stage.title}`) + pc.dim(`: ${who}`));
   const progress = new Progress();
@@ -41,20 +55,16 @@ export async function testStage(stage: StageMeta, variant: Variant, selected: st
   progress.clear();
   const outcomes = milestoneOutcomes(run, declaredMilestones(stage), { selected });
   const width = Math.min(80, Math.max(40, ...outcomes.map((o) => o.id.length + 1 + o.title.length + 2)));
-  for (const o of outcomes) {
-    if (o.status === "not run" && selected) continue;
-    console.log(showMilestone(stage, o, variant, { width }));
-  }
-  if (!run.finished && run.tests.length === 0) {
-    console.log(pc.red("  vitest did not run the tests; its output:"));
-    console.log(
-      run.output
-        .trim()
-        .split("\n")
-        .slice(-20)
-        .map((l) => `    ${l}`)
-        .join("\n"),
-    );
+  if (run.tests.length === 0 && run.fileErrors.length === 0) {
+    // Nothing ran at all: vitest's own error is the one thing to read.
+    const lines = run.output.trim().split("\n").filter((l) => !/^\s+at /.test(l) && l.trim() !== "");
+    console.log(pc.red(`  vitest did not run the tests (exit code ${run.exitCode}):`));
+    console.log(indent(lines.slice(0, 20).join("\n") || "(no output)", "    "));
+  } else {
+    for (const o of outcomes) {
+      if (o.status === "not run" && selected) continue;
+      console.log(showMilestone(stage, o, variant, { width }));
+    }
   }
   for (const u of run.unhandledErrors) console.log(pc.yellow(`  an error outside any test: ${u.split("\n")[0]}`));
   const s = summarise(outcomes);
