@@ -1,0 +1,645 @@
+// pnpm bench: the stage 11 solution proxy side by side with direct access to
+// the upstream (the ceiling), a naive Node pipe proxy and nginx's stream
+// proxy, on five workloads. See docs/performance.md for the method.
+//
+//   pnpm bench [--quick] [--only keepalive,newconn,bigbody,slowreader,idle]
+//              [--reps N] [--generator wrk|autocannon] [--profile]
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { installCleanup, sleep, spawnGuarded, stopAllChildren } from "./children.ts";
+import { IdleClients, slowRead } from "./clients.ts";
+import {
+  autocannonVersion,
+  findCurl,
+  findWrk,
+  runCurlBodies,
+  runLoad,
+  wrkVersion,
+  type GeneratorId,
+  type LoadResult,
+} from "./generators.ts";
+import { cpuMs, cpuNs, machineBusy, machineInfo, openFileLimits, rssBytes } from "./proc.ts";
+import { formatProfile, newestProfile, summariseProfile } from "./profile.ts";
+import { formatTable, formatVerdicts, renderSvg } from "./report.ts";
+import {
+  IDLE_RSS_LIMIT,
+  MiB,
+  REFERENCE,
+  SLOW_GROWTH_LIMIT,
+  THROUGHPUT_WORKLOADS,
+  WORKLOADS,
+  judge,
+  summarise,
+  type BenchResults,
+  type IdleRun,
+  type Settings,
+  type SlowRun,
+  type ThroughputRun,
+  type ThroughputWorkload,
+  type WorkloadId,
+} from "./results.ts";
+import {
+  PROXY_IDS,
+  REPO_ROOT,
+  TARGET_LABELS,
+  findNginx,
+  pidOf,
+  startTarget,
+  startUpstream,
+  stopRunning,
+  xpsStats,
+  type NginxInfo,
+  type Running,
+  type TargetId,
+} from "./targets.ts";
+
+const USAGE = `pnpm bench: the stage 11 proxy against direct, a naive Node proxy and nginx stream
+
+Usage: pnpm bench [options]
+
+  --quick                 about one minute: fewer repetitions, shorter runs
+  --only LIST             some workloads only, comma-separated:
+                          keepalive, newconn, bigbody, slowreader, idle
+  --reps N                repetitions of every workload (default 5 for
+                          keepalive, newconn and bigbody, 3 for the others;
+                          --quick: 2 and 1)
+  --generator NAME        wrk (default when installed) or autocannon
+  --profile               also write a CPU profile of the stage 11 proxy per
+                          workload (node --cpu-prof) and print its top
+                          functions; the profiler slows the proxy down
+  --help                  this text
+
+Writes bench-results/<time>.json, .svg and .txt, and latest.* beside them.
+nginx's row needs Debian's nginx and its stream module:
+  sudo apt-get install nginx libnginx-mod-stream`;
+
+const OUT_DIR = path.join(REPO_ROOT, "bench-results");
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+// Node raises its soft open-files limit to the hard one at start-up; below
+// this, 1,000 idle connections through three proxies do not fit.
+const FD_NEEDED = 4096;
+
+class UsageError extends Error {}
+
+function parseCli(argv: string[]): Settings | "help" {
+  let values: { quick?: boolean; only?: string; reps?: string; generator?: string; profile?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        quick: { type: "boolean" },
+        only: { type: "string" },
+        reps: { type: "string" },
+        generator: { type: "string" },
+        profile: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message.split("\n")[0]!);
+  }
+  if (values.help) return "help";
+  let only: WorkloadId[] = [...WORKLOADS];
+  if (values.only !== undefined) {
+    const names = values.only.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    const bad = names.filter((n) => !(WORKLOADS as readonly string[]).includes(n));
+    if (names.length === 0 || bad.length > 0) {
+      throw new UsageError(`--only wants some of ${WORKLOADS.join(",")}; got "${values.only}"`);
+    }
+    only = WORKLOADS.filter((w) => names.includes(w));
+  }
+  let repsOverride: number | null = null;
+  if (values.reps !== undefined) {
+    const n = Number(values.reps);
+    if (!Number.isInteger(n) || n < 1 || n > 50) throw new UsageError(`--reps wants a whole number from 1 to 50; got "${values.reps}"`);
+    repsOverride = n;
+  }
+  const wrk = findWrk();
+  let generator: GeneratorId = wrk !== null ? "wrk" : "autocannon";
+  if (values.generator !== undefined) {
+    if (values.generator !== "wrk" && values.generator !== "autocannon") {
+      throw new UsageError(`--generator wants wrk or autocannon; got "${values.generator}"`);
+    }
+    if (values.generator === "wrk" && wrk === null) throw new UsageError("--generator wrk: wrk is not installed (sudo apt-get install wrk)");
+    generator = values.generator;
+  }
+  const quick = values.quick === true;
+  const reps = (full: number, q: number): number => repsOverride ?? (quick ? q : full);
+  return {
+    quick,
+    only,
+    generator,
+    reps: { keepalive: reps(5, 2), newconn: reps(5, 2), bigbody: reps(5, 2), slowreader: reps(3, 1), idle: reps(3, 1) },
+    durationS: quick ? { keepalive: 1, newconn: 1, bigbody: 1 } : { keepalive: 4, newconn: 4, bigbody: 3 },
+    warmupS: quick ? 1 : 2,
+    connections: { keepalive: 50, newconn: 50, bigbody: 1 },
+    slowReadSeconds: quick ? 3 : 10,
+    slowReadRate: MiB,
+    idleSettleS: quick ? 2 : 5,
+    settleMinS: 10,
+    idleMeasureS: quick ? 3 : 10,
+    idleCounts: [100, 1000],
+    profile: values.profile === true,
+  };
+}
+
+/** Rough duration of the run, for the first lines of output. */
+function estimateSeconds(s: Settings, nTargets: number): number {
+  let t = 0;
+  for (const w of THROUGHPUT_WORKLOADS) {
+    if (!s.only.includes(w)) continue;
+    t += 4 + nTargets * (s.warmupS + 0.3) + s.reps[w] * nTargets * (s.durationS[w] + 0.3);
+  }
+  const slow = s.only.includes("slowreader");
+  const idle = s.only.includes("idle");
+  for (let rep = 1; rep <= Math.max(slow ? s.reps.slowreader : 0, idle ? s.reps.idle : 0); rep++) {
+    t += 4 + s.settleMinS;
+    if (slow && rep <= s.reps.slowreader) t += s.slowReadSeconds + 1;
+    if (idle && rep <= s.reps.idle) t += s.idleCounts.length * (s.idleSettleS + s.idleMeasureS + 2);
+  }
+  return Math.round(t);
+}
+
+/** The commit, and which files of the code under test differ from it. */
+function gitState(): { commit: string; dirty: string[] } | null {
+  const run = (args: string[]): string | null => {
+    const r = spawnSync("git", args, { cwd: REPO_ROOT, encoding: "utf8" });
+    return r.status === 0 ? r.stdout.trim() : null;
+  };
+  const commit = run(["rev-parse", "HEAD"]);
+  if (commit === null) return null;
+  const status = run(["status", "--porcelain", "--", "packages/core", "packages/connection", "packages/utils", "stages/stage-11-upstream"]) ?? "";
+  return { commit, dirty: status.split("\n").filter((l) => l.trim() !== "").map((l) => l.slice(3)) };
+}
+
+const PATHS: Record<ThroughputWorkload, string> = { keepalive: "/small", newconn: "/small", bigbody: "/big64" };
+
+/** One measured (or warm-up) run of a throughput workload against 127.0.0.1:port. */
+function load(ctx: Ctx, w: ThroughputWorkload, port: number, durationS: number): Promise<LoadResult> {
+  const url = `http://127.0.0.1:${port}${PATHS[w]}`;
+  if (w === "bigbody" && ctx.s.generator !== "wrk" && ctx.curl !== null) return runCurlBodies(ctx.curl, url, durationS);
+  return runLoad(ctx.s.generator, ctx.wrk, { url, connections: ctx.s.connections[w], durationS, newConnection: w === "newconn" });
+}
+
+function say(line: string): void {
+  process.stdout.write(line + "\n");
+}
+
+function fmtRun(w: ThroughputWorkload, r: ThroughputRun): string {
+  if (r.error !== null) return `error: ${r.error}`;
+  const main = w === "bigbody" ? `${r.mbps.toFixed(0)} MB/s` : `${Math.round(r.rps).toLocaleString("en-US")} ${w === "newconn" ? "conn/s" : "req/s"}`;
+  const lat = w === "keepalive" && r.p99Ms !== null ? `  p50 ${r.p50Ms!.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms` : "";
+  const cpu =
+    r.proxyCpuMs === null
+      ? ""
+      : w === "bigbody"
+        ? `  proxy CPU ${((r.proxyCpuMs / r.bytes) * 1e9).toFixed(0)} ms/GB`
+        : `  proxy CPU ${((r.proxyCpuMs / Math.max(1, r.requests)) * 1000).toFixed(1)} ms/1k`;
+  const errs = r.errors > 0 ? `  (${r.errors} errors)` : "";
+  return `${main}${lat}${cpu}${errs}`;
+}
+
+interface Ctx {
+  s: Settings;
+  res: BenchResults;
+  upstream: Running;
+  nginx: NginxInfo | null;
+  wrk: string | null;
+  curl: string | null;
+  stamp: string;
+}
+
+async function startProxies(ctx: Ctx, quiet: boolean, profileDir?: string): Promise<Map<TargetId, Running>> {
+  const ids = PROXY_IDS.filter((t) => t !== "nginx" || ctx.nginx !== null);
+  const started = new Map<TargetId, Running>();
+  const results = await Promise.allSettled(
+    ids.map(async (id) => {
+      const t = await startTarget(id, ctx.upstream, { quiet, profileDir: id === "xps" ? profileDir : undefined }, ctx.nginx);
+      started.set(id, t);
+    }),
+  );
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) {
+    for (const t of started.values()) await stopRunning(t);
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return started;
+}
+
+async function throughputPhase(ctx: Ctx, w: ThroughputWorkload): Promise<void> {
+  const { s } = ctx;
+  const profileDir = s.profile ? path.join(OUT_DIR, "profiles", ctx.stamp, w) : undefined;
+  if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
+  const proxies = await startProxies(ctx, true, profileDir);
+  const order: Running[] = [{ id: "direct", port: ctx.upstream.port, child: null }, ...PROXY_IDS.flatMap((id) => proxies.get(id) ?? [])];
+  const upPid = pidOf(ctx.upstream)!;
+  const label = { keepalive: "keep-alive", newconn: "new connection per request", bigbody: "64 MiB body" }[w];
+  say(`\n== ${label}: ${s.connections[w]} connection(s), ${s.reps[w]} x ${s.durationS[w]} s per target, ${s.generator}`);
+  try {
+    for (const t of order) {
+      try {
+        await load(ctx, w, t.port, s.warmupS);
+      } catch (err) {
+        say(`  warm-up of ${TARGET_LABELS[t.id as TargetId]} failed: ${(err as Error).message}`);
+      }
+    }
+    for (let rep = 1; rep <= s.reps[w]; rep++) {
+      for (const t of order) {
+        const id = t.id as TargetId;
+        const pid = pidOf(t);
+        const cpu0 = pid === null ? 0 : cpuMs(pid);
+        const up0 = cpuMs(upPid);
+        let peak = pid === null ? 0 : rssBytes(pid);
+        const sampler = pid === null ? null : setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 200);
+        let run: ThroughputRun;
+        try {
+          const r = await load(ctx, w, t.port, s.durationS[w]);
+          run = {
+            rep,
+            target: id,
+            error: r.requests === 0 ? "no request completed" : null,
+            ...r,
+            proxyCpuMs: pid === null ? null : cpuMs(pid) - cpu0,
+            upstreamCpuMs: cpuMs(upPid) - up0,
+            proxyRssPeak: pid === null ? null : Math.max(peak, rssBytes(pid)),
+          };
+        } catch (err) {
+          run = {
+            rep,
+            target: id,
+            error: (err as Error).message,
+            requests: 0,
+            durationS: 0,
+            bytes: 0,
+            rps: 0,
+            mbps: 0,
+            p50Ms: null,
+            p99Ms: null,
+            errors: 0,
+            proxyCpuMs: null,
+            upstreamCpuMs: 0,
+            proxyRssPeak: null,
+          };
+        } finally {
+          if (sampler) clearInterval(sampler);
+        }
+        if (t.child !== null && !t.child.alive()) run.error ??= `${TARGET_LABELS[id]} exited during the run`;
+        ctx.res.throughput[w].push(run);
+        say(`  rep ${rep}/${s.reps[w]}  ${TARGET_LABELS[id].padEnd(15)} ${fmtRun(w, run)}`);
+      }
+    }
+  } finally {
+    for (const t of proxies.values()) await stopRunning(t);
+  }
+  if (profileDir) {
+    const file = newestProfile(profileDir);
+    if (file) {
+      const sum = summariseProfile(file);
+      ctx.res.profiles.push({ workload: w, file: path.relative(REPO_ROOT, file), top: sum.top });
+      say(formatProfile(`  profile of the stage 11 proxy (${w})`, sum));
+    } else {
+      say(`  no CPU profile was written in ${profileDir}`);
+    }
+  }
+}
+
+/** RSS of an idle Node process, plain and under --import tsx, for the idle figures' context. */
+async function runtimeBaseline(): Promise<{ nodeRss: number; nodeTsxRss: number } | null> {
+  try {
+    const plain = await spawnGuarded("node", process.execPath, ["-e", "setTimeout(() => undefined, 60000)"], { cwd: REPO_ROOT });
+    const tsx = await spawnGuarded("node-tsx", process.execPath, ["--import", "tsx", path.join(HERE, "idle-process.ts")], { cwd: REPO_ROOT });
+    await sleep(2500);
+    const out = { nodeRss: rssBytes(plain.pid), nodeTsxRss: rssBytes(tsx.pid) };
+    await Promise.all([plain.stop(), tsx.stop()]);
+    return out.nodeRss > 0 && out.nodeTsxRss > 0 ? out : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Wait until freshly started processes have settled: at least `minS` after
+ * their start, and then until none used 1 ms of CPU in the last two seconds
+ * (at most `maxS`). A fresh Node process runs V8's memory reducer (a full GC
+ * that gives memory back) about 8 s after start-up, whether or not it has
+ * connections; measuring idle CPU or RSS growth across it would charge that
+ * one-off to the workload. Returns the CPU each process used meanwhile (ms).
+ */
+async function settle(pids: number[], startedAt: number, minS: number, maxS: number): Promise<number[]> {
+  const first = pids.map((p) => cpuNs(p) ?? cpuMs(p) * 1e6);
+  const history: number[][] = pids.map(() => []);
+  for (;;) {
+    await sleep(500);
+    const now = pids.map((p) => cpuNs(p) ?? cpuMs(p) * 1e6);
+    now.forEach((v, i) => history[i]!.push(v));
+    const elapsed = (Date.now() - startedAt) / 1000;
+    const quiet = history.every((h) => h.length >= 5 && h[h.length - 1]! - h[h.length - 5]! < 1e6);
+    if ((elapsed >= minS && quiet) || elapsed >= maxS) return now.map((v, i) => (v - first[i]!) / 1e6);
+  }
+}
+
+/**
+ * The slow reader and the idle connections, on freshly started proxies: per
+ * repetition, one set of proxies for the 64 MiB reader, one for the 256 MiB
+ * reader and one for the idle connections are started together and settled
+ * together; the readers then run side by side, then the idle connections.
+ */
+async function freshPhase(ctx: Ctx, slow: boolean, idle: boolean): Promise<void> {
+  const { s } = ctx;
+  if (idle) {
+    const base = await runtimeBaseline();
+    ctx.res.meta.runtimeBaseline = base;
+    if (base) {
+      say(`\n  runtime alone: an idle node process ${(base.nodeRss / 1e6).toFixed(1)} MB RSS, under --import tsx ${(base.nodeTsxRss / 1e6).toFixed(1)} MB`);
+    }
+  }
+  if (slow) {
+    say(
+      `\n== slow reader: one client reads a 64 MiB or a 256 MiB body at ${(s.slowReadRate / MiB).toFixed(0)} MiB/s for ${s.slowReadSeconds} s, ` +
+        `through each proxy freshly started and settled, all side by side; ${s.reps.slowreader} repetition(s)`,
+    );
+  }
+  if (idle) {
+    say(
+      `\n== idle: ${s.idleCounts.join(" then ")} keep-alive connections that asked once and went quiet, on freshly started and settled proxies; ` +
+        `CPU over ${s.idleMeasureS} s from ${s.idleSettleS} s after set-up; ${s.reps.idle} repetition(s)`,
+    );
+  }
+  const reps = Math.max(slow ? s.reps.slowreader : 0, idle ? s.reps.idle : 0);
+  for (let rep = 1; rep <= reps; rep++) {
+    const doSlow = slow && rep <= s.reps.slowreader;
+    const doIdle = idle && rep <= s.reps.idle;
+    const groups: { kind: "slow64" | "slow256" | "idle"; proxies: Map<TargetId, Running> }[] = [];
+    try {
+      const kinds = [...(doSlow ? (["slow64", "slow256"] as const) : []), ...(doIdle ? (["idle"] as const) : [])];
+      const started = await Promise.all(kinds.map((kind) => startProxies(ctx, kind === "idle")));
+      kinds.forEach((kind, i) => groups.push({ kind, proxies: started[i]! }));
+      const startedAt = Date.now();
+      const all = groups.flatMap((g) => [...g.proxies.values()]);
+      const settleCpu = await settle(all.map((t) => pidOf(t)!), startedAt, s.settleMinS, s.settleMinS + 15);
+      const settleOf = new Map(all.map((t, i) => [t, settleCpu[i]!]));
+      say(
+        `  rep ${rep}/${reps}: ${all.length} fresh proxies settled after ${((Date.now() - startedAt) / 1000).toFixed(1)} s ` +
+          `(start-up CPU meanwhile: ${all.map((t) => `${t.id} ${settleOf.get(t)!.toFixed(0)} ms`).join(", ")})`,
+      );
+
+      const slowGroups = groups.filter((g) => g.kind !== "idle");
+      if (slowGroups.length > 0) {
+        const jobs = slowGroups.flatMap((g) => [...g.proxies.values()].map((t) => ({ t, size: g.kind === "slow64" ? (64 as const) : (256 as const) })));
+        const results = await Promise.all(jobs.map(({ t, size }) => slowRead(t.port, `/big${size}`, s.slowReadRate, s.slowReadSeconds, pidOf(t)!)));
+        for (let i = 0; i < jobs.length; i++) {
+          const { t, size } = jobs[i]!;
+          const r = results[i]!;
+          const stats = t.id === "xps" ? await xpsStats(t) : null;
+          const peak = Math.max(...r.samples, 0);
+          const run: SlowRun = {
+            rep,
+            target: t.id as TargetId,
+            bodyMiB: size,
+            error: r.error,
+            bytesRead: r.bytesRead,
+            seconds: r.seconds,
+            rssBefore: r.rssBefore,
+            rssPeak: r.rssPeak,
+            rssAfter: r.rssAfter,
+            growth: r.rssPeak - r.rssBefore,
+            rssSamplesMiB: r.samples.map((b) => Math.round((b / MiB) * 10) / 10),
+            peakAtS: Math.max(0, r.samples.indexOf(peak)) / 10,
+            peakPipeBuffered: stats?.peakPipeBuffered ?? null,
+          };
+          if (run.error === null && run.bytesRead < 0.5 * s.slowReadRate * s.slowReadSeconds) {
+            run.error = `the client got only ${(run.bytesRead / MiB).toFixed(1)} MiB`;
+          }
+          ctx.res.slowreader.push(run);
+          const pipe = run.peakPipeBuffered !== null ? `  peak pipe ${(run.peakPipeBuffered / 1e6).toFixed(2)} MB` : "";
+          say(
+            `  rep ${rep}/${s.reps.slowreader}  ${String(size).padStart(3)} MiB  ${TARGET_LABELS[run.target].padEnd(15)} RSS ${(run.rssBefore / MiB).toFixed(1)} -> peak ${(run.rssPeak / MiB).toFixed(1)} MiB ` +
+              `(+${(run.growth / MiB).toFixed(1)} MiB at ${run.peakAtS.toFixed(1)} s), read ${(run.bytesRead / MiB).toFixed(1)} MiB${pipe}${run.error ? `  error: ${run.error}` : ""}`,
+          );
+        }
+        for (const g of slowGroups) for (const t of g.proxies.values()) await stopRunning(t);
+      }
+
+      const idleGroup = groups.find((g) => g.kind === "idle");
+      if (idleGroup) await idleRep(ctx, rep, [...idleGroup.proxies.values()], settleOf);
+    } finally {
+      for (const g of groups) for (const t of g.proxies.values()) await stopRunning(t);
+    }
+  }
+}
+
+/** One repetition of the idle workload on settled proxies. */
+async function idleRep(ctx: Ctx, rep: number, list: Running[], settleOf: Map<Running, number>): Promise<void> {
+  const { s } = ctx;
+  const clients = new Map(list.map((t) => [t, new IdleClients(t.port)]));
+  try {
+    const baseline = new Map(list.map((t) => [t, rssBytes(pidOf(t)!)]));
+    let opened = 0;
+    for (const n of s.idleCounts) {
+      for (const t of list) await clients.get(t)!.open(n - opened);
+      opened = n;
+      await sleep(s.idleSettleS * 1000);
+      const before = list.map((t) => ({ ns: cpuNs(pidOf(t)!), ms: cpuMs(pidOf(t)!), at: process.hrtime.bigint() }));
+      await sleep(s.idleMeasureS * 1000);
+      for (let i = 0; i < list.length; i++) {
+        const t = list[i]!;
+        const pid = pidOf(t)!;
+        const b = before[i]!;
+        const ns = cpuNs(pid);
+        const windowS = Number(process.hrtime.bigint() - b.at) / 1e9;
+        const tick = cpuMs(pid) - b.ms;
+        const precise = ns !== null && b.ns !== null ? (ns - b.ns) / 1e6 : null;
+        const c = clients.get(t)!;
+        const run: IdleRun = {
+          rep,
+          target: t.id as TargetId,
+          connections: n,
+          error: t.child?.alive() === false ? "the proxy exited" : c.failures > 0 ? `${c.failures} connection(s) failed: ${c.lastError}` : null,
+          open: c.openCount(),
+          failures: c.failures,
+          cpuMsPer10s: ((precise ?? tick) * 10) / windowS,
+          tickCpuMs: tick,
+          cpuSource: precise !== null ? "schedstat" : "stat",
+          windowS,
+          rss: rssBytes(pid),
+          rssBaseline: baseline.get(t)!,
+          settleCpuMs: settleOf.get(t) ?? 0,
+        };
+        ctx.res.idle.push(run);
+        say(
+          `  rep ${rep}/${s.reps.idle}  ${String(n).padStart(4)} idle  ${TARGET_LABELS[run.target].padEnd(15)} CPU ${run.cpuMsPer10s.toFixed(2)} ms/10 s, ` +
+            `RSS ${(run.rss / 1e6).toFixed(1)} MB, ${run.open} open${run.error ? `  error: ${run.error}` : ""}`,
+        );
+      }
+    }
+  } finally {
+    for (const c of clients.values()) c.closeAll();
+  }
+}
+
+async function main(): Promise<void> {
+  let settings: Settings | "help";
+  try {
+    const argv = process.argv.slice(2);
+    settings = parseCli(argv[0] === "--" ? argv.slice(1) : argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`bench: ${err.message} (see pnpm bench --help)\n`);
+    process.exit(2);
+  }
+  if (settings === "help") {
+    say(USAGE);
+    return;
+  }
+  const s = settings;
+  installCleanup((sig) => process.stderr.write(`\nbench: ${sig}: stopping every process it started\n`));
+
+  const started = new Date();
+  const stamp = started.toISOString().replace(/\.\d+Z$/, "Z").replace(/:/g, "-");
+  const wrk = findWrk();
+  const curl = findCurl();
+  const ng = findNginx();
+  const nginx = "missing" in ng ? null : ng;
+  const lim = openFileLimits();
+  const machine = machineInfo();
+  const generator =
+    s.generator === "wrk"
+      ? `wrk ${wrkVersion(wrk!)} (Debian)`
+      : `autocannon ${autocannonVersion()} (npm)${curl !== null ? ", curl for the big body" : ""}`;
+  const res: BenchResults = {
+    meta: {
+      startedAt: started.toISOString(),
+      finishedAt: "",
+      elapsedS: 0,
+      machine,
+      generator,
+      nginx: nginx ? `nginx ${nginx.version} stream, 1 worker (${nginx.bin})` : (ng as { missing: string }).missing,
+      openFiles: lim ? `${lim.soft} (hard ${lim.hard})` : "unknown",
+      command: `pnpm bench ${process.argv.slice(2).join(" ")}`.trim(),
+      git: gitState(),
+      busyBefore: await machineBusy(1000),
+      loadAvg: { before: os.loadavg()[0]!, after: 0 },
+      runtimeBaseline: null,
+    },
+    settings: s,
+    skipped: [],
+    throughput: { keepalive: [], newconn: [], bigbody: [] },
+    slowreader: [],
+    idle: [],
+    summary: [],
+    verdicts: [],
+    profiles: [],
+    reference: REFERENCE,
+  };
+  if (nginx === null) res.skipped.push({ target: "nginx", workload: "*", reason: (ng as { missing: string }).missing });
+  if (s.only.includes("idle") && lim !== null) {
+    const fit = s.idleCounts.filter((n) => 3 * n + 300 <= lim.soft);
+    if (fit.length < s.idleCounts.length) {
+      const dropped = s.idleCounts.filter((n) => !fit.includes(n));
+      res.skipped.push({
+        target: "*",
+        workload: "idle",
+        reason: `${dropped.join(", ")} idle connections need about ${3 * dropped[0]! + 300} open files, the limit is ${lim.soft}: raise it with ulimit -n ${FD_NEEDED}`,
+      });
+      s.idleCounts = fit;
+    }
+  }
+
+  const nTargets = nginx ? 4 : 3;
+  say(`pnpm bench${s.quick ? " --quick" : ""}: ${machine.cpuModel}, ${machine.nproc} CPUs, Node ${machine.node}`);
+  say(`  load: ${generator}; ${res.meta.nginx}`);
+  if (res.meta.git) {
+    const d = res.meta.git.dirty;
+    say(`  code: ${res.meta.git.commit.slice(0, 10)}${d.length > 0 ? ` plus uncommitted changes to ${d.join(", ")}` : ""}`);
+  }
+  const est = estimateSeconds(s, nTargets);
+  say(`  workloads: ${s.only.join(", ")}; about ${est < 120 ? `${Math.round(est / 10) * 10} s` : `${Math.round(est / 60)} min`}`);
+  if (res.meta.busyBefore !== null && res.meta.busyBefore > 0.15) {
+    say(`  note: the machine was ${Math.round(res.meta.busyBefore * 100)}% busy before the run: other work adds noise to the figures`);
+  }
+  if (s.profile) say("  --profile: the stage 11 proxy runs under node --cpu-prof, which slows it down; compare ratios from runs without it");
+  for (const sk of res.skipped) say(`  skipped ${sk.target === "*" ? "" : `${TARGET_LABELS[sk.target]} `}(${sk.workload === "*" ? "all workloads" : sk.workload}): ${sk.reason}`);
+
+  const upstream = await startUpstream();
+  const ctx: Ctx = { s, res, upstream, nginx, wrk, curl, stamp };
+  let failures = 0;
+  try {
+    for (const w of THROUGHPUT_WORKLOADS.filter((x) => s.only.includes(x))) {
+      try {
+        await throughputPhase(ctx, w);
+      } catch (err) {
+        failures++;
+        const reason = (err as Error).message;
+        say(`  ${w} failed: ${reason}`);
+        res.skipped.push({ target: "*", workload: w, reason });
+      }
+    }
+    const slow = s.only.includes("slowreader");
+    const idle = s.only.includes("idle");
+    if (slow || idle) {
+      try {
+        await freshPhase(ctx, slow, idle);
+      } catch (err) {
+        failures++;
+        const reason = (err as Error).message;
+        say(`  ${[slow ? "slowreader" : "", idle ? "idle" : ""].filter(Boolean).join(" and ")} failed: ${reason}`);
+        if (slow) res.skipped.push({ target: "*", workload: "slowreader", reason });
+        if (idle) res.skipped.push({ target: "*", workload: "idle", reason });
+      }
+    }
+  } finally {
+    await stopRunning(upstream);
+    await stopAllChildren();
+  }
+
+  const finished = new Date();
+  res.meta.finishedAt = finished.toISOString();
+  res.meta.loadAvg.after = os.loadavg()[0]!;
+  res.meta.elapsedS = Math.round((finished.getTime() - started.getTime()) / 1000);
+  res.summary = summarise(res);
+  res.verdicts = judge(res.summary, res);
+
+  const table = formatTable(res.summary);
+  const verdicts =
+    formatVerdicts(res.verdicts) +
+    (s.quick ? "\n--quick: short runs and few repetitions; the verdicts are indicative, judge on a full run." : "");
+  const notes = [
+    `Ratios are medians of per-repetition ratios (targets alternate within each repetition). "proxy CPU" is utime+stime of the proxy process`,
+    `from /proc per 1,000 requests (per GB for the body; per 10 s when idle, from the scheduler's per-thread counters). Absolute numbers`,
+    `vary between machines: compare ratios from one run. Reference ratios to direct from the issue (2-core machine): nginx stream`,
+    `${REFERENCE.nginx.keepalive} / ${REFERENCE.nginx.newconn} / ${REFERENCE.nginx.bigbody}, naive pipe ${REFERENCE.naive.keepalive} / ${REFERENCE.naive.newconn} / ${REFERENCE.naive.bigbody}, ` +
+      `C eXpServer stage 11 ${REFERENCE.cExpServer.keepalive} / ${REFERENCE.cExpServer.newconn} / ${REFERENCE.cExpServer.bigbody} (keep-alive / new connection / big body).`,
+  ].join("\n");
+  const skippedText = res.skipped.map((sk) => `skipped ${sk.target === "*" ? "" : `${TARGET_LABELS[sk.target]} `}(${sk.workload}): ${sk.reason}`).join("\n");
+  const text = [
+    `pnpm bench ${s.quick ? "--quick " : ""}- ${res.meta.startedAt} - ${machine.cpuModel}, ${machine.nproc} CPUs - ${generator} - ${res.meta.elapsedS} s`,
+    "",
+    table,
+    "",
+    verdicts,
+    "",
+    notes,
+    ...(skippedText ? ["", skippedText] : []),
+    "",
+  ].join("\n");
+  say("\n" + text);
+
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  const svg = renderSvg(res, { slowGrowthMiB: SLOW_GROWTH_LIMIT / MiB, idleRssMB: IDLE_RSS_LIMIT / 1e6 });
+  const json = JSON.stringify(res, null, 2) + "\n";
+  for (const base of [stamp, "latest"]) {
+    fs.writeFileSync(path.join(OUT_DIR, `${base}.json`), json);
+    fs.writeFileSync(path.join(OUT_DIR, `${base}.svg`), svg);
+    fs.writeFileSync(path.join(OUT_DIR, `${base}.txt`), text);
+  }
+  say(`wrote ${path.relative(process.cwd(), path.join(OUT_DIR, `${stamp}.json`))} (raw figures), .svg (chart), .txt (this table), and latest.* beside them`);
+  if (failures > 0) process.exitCode = 1;
+}
+
+await main();

@@ -1,0 +1,178 @@
+// What a process costs, read from Linux's /proc, and a few facts about the
+// machine. (@xps/testkit has the same readers, but its index pulls in vitest,
+// which a plain Node process should not load.)
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+
+/** Resident memory in bytes (VmRSS), or 0 when the process is gone. */
+export function rssBytes(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/**
+ * CPU time (utime + stime, all threads, including threads that have exited)
+ * in milliseconds. /proc reports it in 10 ms ticks, which is plenty over a
+ * run of several seconds.
+ */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces; the fields after its ')' are fixed.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU time in nanoseconds, summed over the process's live threads from
+ * /proc/PID/task/TID/schedstat (the scheduler's own count, not ticks), or
+ * null when the kernel does not provide it. The idle workload uses it: 10 ms
+ * is one tick, too coarse for a limit of 10 ms.
+ */
+export function cpuNs(pid: number): number | null {
+  try {
+    let total = 0;
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        total += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      } catch {
+        // the thread ended while we looked
+      }
+    }
+    return total;
+  } catch {
+    return null;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !/\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/** The soft and hard limits on open files of this process. */
+export function openFileLimits(): { soft: number; hard: number } | null {
+  try {
+    const m = /Max open files\s+(\S+)\s+(\S+)/.exec(fs.readFileSync("/proc/self/limits", "utf8"));
+    if (!m) return null;
+    const n = (s: string): number => (s === "unlimited" ? Number.MAX_SAFE_INTEGER : Number(s));
+    return { soft: n(m[1]!), hard: n(m[2]!) };
+  } catch {
+    return null;
+  }
+}
+
+/** `n` distinct ports that were free a moment ago on 127.0.0.1. */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const server = net.createServer();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => resolve());
+      });
+      ports.push((server.address() as net.AddressInfo).port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+}
+
+/** Resolves true once something accepts TCP connections on 127.0.0.1:port, false after `timeoutMs`. */
+export async function waitForPort(port: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: "127.0.0.1", port });
+      s.once("connect", () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+export interface MachineInfo {
+  cpuModel: string;
+  nproc: number;
+  mhz: number | null;
+  memTotalMiB: number;
+  kernel: string;
+  os: string;
+  node: string;
+}
+
+export function machineInfo(): MachineInfo {
+  let cpuinfo = "";
+  let meminfo = "";
+  let osRelease = "";
+  try {
+    cpuinfo = fs.readFileSync("/proc/cpuinfo", "utf8");
+  } catch {
+    // not Linux
+  }
+  try {
+    meminfo = fs.readFileSync("/proc/meminfo", "utf8");
+  } catch {
+    // not Linux
+  }
+  try {
+    osRelease = fs.readFileSync("/etc/os-release", "utf8");
+  } catch {
+    // unknown
+  }
+  const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? "unknown";
+  const mhz = /cpu MHz\s*:\s*([\d.]+)/.exec(cpuinfo)?.[1];
+  const mem = /MemTotal:\s+(\d+)\s+kB/.exec(meminfo)?.[1];
+  return {
+    cpuModel: model,
+    nproc: os.availableParallelism(),
+    mhz: mhz ? Math.round(Number(mhz)) : null,
+    memTotalMiB: mem ? Math.round(Number(mem) / 1024) : Math.round(os.totalmem() / 2 ** 20),
+    kernel: `${os.type()} ${os.release()}`,
+    os: /PRETTY_NAME="([^"]+)"/.exec(osRelease)?.[1] ?? os.platform(),
+    node: process.version,
+  };
+}
+
+function cpuTimes(): { idle: number; total: number } | null {
+  try {
+    const line = fs.readFileSync("/proc/stat", "utf8").split("\n")[0]!;
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (v[3] ?? 0) + (v[4] ?? 0); // idle + iowait
+    return { idle, total: v.reduce((a, b) => a + b, 0) };
+  } catch {
+    return null;
+  }
+}
+
+/** How busy the whole machine was over the next `ms` (0 to 1, all CPUs), or null off Linux. */
+export async function machineBusy(ms: number): Promise<number | null> {
+  const a = cpuTimes();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = cpuTimes();
+  if (a === null || b === null || b.total === a.total) return null;
+  return 1 - (b.idle - a.idle) / (b.total - a.total);
+}

@@ -1,0 +1,232 @@
+// The upstream and the four targets: direct to the upstream, the stage 11
+// solution proxy, the naive Node pipe proxy and nginx's stream proxy. Each
+// proxy is its own process, so its CPU and memory can be read from /proc.
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { atExit, spawnGuarded, type Child } from "./children.ts";
+import { freePorts, waitForPort } from "./proc.ts";
+
+export type TargetId = "direct" | "xps" | "naive" | "nginx";
+export const TARGET_IDS: readonly TargetId[] = ["direct", "xps", "naive", "nginx"];
+export const PROXY_IDS: readonly TargetId[] = ["xps", "naive", "nginx"];
+
+export const TARGET_LABELS: Record<TargetId, string> = {
+  direct: "direct",
+  xps: "stage 11 (xps)",
+  naive: "naive pipe",
+  nginx: "nginx stream",
+};
+
+export const NGINX_INSTALL_HINT = "sudo apt-get install nginx libnginx-mod-stream";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = path.resolve(HERE, "../../..");
+export const STAGE_DIR = path.join(REPO_ROOT, "stages/stage-11-upstream");
+const REGISTER = fileURLToPath(import.meta.resolve("@xps/course/variant"));
+
+export interface Running {
+  id: TargetId | "upstream";
+  port: number;
+  /** The process to measure; null for direct (nothing between the client and the upstream). */
+  child: Child | null;
+  /** Called after the process is stopped (nginx's temp folder). */
+  cleanup?: () => void;
+}
+
+export function pidOf(t: Running): number | null {
+  return t.child?.pid ?? null;
+}
+
+export async function stopRunning(t: Running | null | undefined): Promise<void> {
+  if (!t) return;
+  try {
+    await t.child?.stop();
+  } finally {
+    t.cleanup?.();
+  }
+}
+
+async function startUntilListening(
+  name: string,
+  start: (ports: number[]) => Promise<{ child: Child; cleanup?: () => void }>,
+  portsNeeded = 1,
+): Promise<{ child: Child; port: number; cleanup?: () => void }> {
+  let lastError = "";
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const ports = await freePorts(portsNeeded);
+    const { child, cleanup } = await start(ports);
+    const deadline = Date.now() + 30_000;
+    let up = false;
+    while (!up && Date.now() < deadline && child.alive()) up = await waitForPort(ports[0]!, 250);
+    if (up && child.alive()) return { child, port: ports[0]!, cleanup };
+    await child.stop();
+    cleanup?.();
+    const out = child.log().slice(-10).join("\n    ");
+    lastError = `${name} did not start listening on ${ports[0]}; its output:\n    ${out || "(nothing)"}`;
+    if (!/in use/i.test(out)) break;
+  }
+  throw new Error(lastError);
+}
+
+/** The fast upstream (upstream.ts) as its own process. */
+export async function startUpstream(): Promise<Running> {
+  const { child, port } = await startUntilListening("the upstream", async ([port]) => ({
+    child: await spawnGuarded("upstream", process.execPath, ["--import", "tsx", path.join(HERE, "upstream.ts"), "--port", String(port)], {
+      cwd: REPO_ROOT,
+    }),
+  }));
+  return { id: "upstream", port, child };
+}
+
+export interface StartOptions {
+  /** Write a V8 CPU profile of the stage 11 proxy into this folder (node --cpu-prof). */
+  profileDir?: string;
+  /** XPS_LOG=quiet: no INFO line per connection (and no SIGUSR2 stats line, which is INFO too). */
+  quiet: boolean;
+}
+
+/** The stage 11 reference server, started as `pnpm --filter stage-11 start` does, its first port proxying. */
+async function startXps(upstreamPort: number, opts: StartOptions): Promise<Running> {
+  const { child, port } = await startUntilListening(
+    "the stage 11 server",
+    async (ports) => {
+      const prof = opts.profileDir ? ["--cpu-prof", "--cpu-prof-dir", opts.profileDir] : [];
+      const args = [
+        ...prof,
+        "--import",
+        "tsx",
+        "--import",
+        REGISTER,
+        path.join(STAGE_DIR, "server.ts"),
+        "--ports",
+        ports.join(","),
+        "--upstream",
+        `127.0.0.1:${upstreamPort}`,
+      ];
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        XPS_VARIANT: "solution",
+        XPS_STAGE_DIR: STAGE_DIR,
+        NO_COLOR: "1",
+        FORCE_COLOR: "0",
+      };
+      if (opts.quiet) env.XPS_LOG = "quiet";
+      else delete env.XPS_LOG;
+      delete env.XPS_DEBUG;
+      return { child: await spawnGuarded("xps", process.execPath, args, { cwd: STAGE_DIR, env }) };
+    },
+    4,
+  );
+  return { id: "xps", port, child };
+}
+
+async function startNaive(upstreamPort: number): Promise<Running> {
+  const { child, port } = await startUntilListening("the naive proxy", async ([port]) => ({
+    child: await spawnGuarded(
+      "naive",
+      process.execPath,
+      ["--import", "tsx", path.join(HERE, "naive-proxy.ts"), "--port", String(port), "--upstream", `127.0.0.1:${upstreamPort}`],
+      { cwd: REPO_ROOT },
+    ),
+  }));
+  return { id: "naive", port, child };
+}
+
+export interface NginxInfo {
+  bin: string;
+  version: string;
+  /** The load_module line's path, or null when stream is compiled in. */
+  streamModule: string | null;
+  /** -e (error log path before the config is read) exists since 1.19.5. */
+  hasDashE: boolean;
+}
+
+/** Find nginx and its stream module, or say how to install them. */
+export function findNginx(): NginxInfo | { missing: string } {
+  const candidates = ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"];
+  const onPath = spawnSync("sh", ["-c", "command -v nginx"], { encoding: "utf8" }).stdout.trim();
+  if (onPath) candidates.unshift(onPath);
+  const bin = candidates.find((c) => fs.existsSync(c));
+  if (bin === undefined) return { missing: `nginx is not installed; install it with: ${NGINX_INSTALL_HINT}` };
+  const v = spawnSync(bin, ["-V"], { encoding: "utf8" });
+  const text = `${v.stdout ?? ""}${v.stderr ?? ""}`;
+  const version = /nginx version: nginx\/([\d.]+)/.exec(text)?.[1] ?? "unknown";
+  const [maj, min, pat] = version.split(".").map(Number);
+  const hasDashE = (maj ?? 0) > 1 || ((maj ?? 0) === 1 && ((min ?? 0) > 19 || ((min ?? 0) === 19 && (pat ?? 0) >= 5)));
+  if (/--with-stream(\s|$)/.test(text)) return { bin, version, streamModule: null, hasDashE };
+  if (!/--with-stream=dynamic/.test(text)) {
+    return { missing: `nginx ${version} at ${bin} was built without the stream module; install Debian's with: ${NGINX_INSTALL_HINT}` };
+  }
+  const modulesPath = /--modules-path=(\S+)/.exec(text)?.[1] ?? "/usr/lib/nginx/modules";
+  const module = [path.join(modulesPath, "ngx_stream_module.so"), "/usr/lib/nginx/modules/ngx_stream_module.so"].find((p) =>
+    fs.existsSync(p),
+  );
+  if (module === undefined) {
+    return { missing: `nginx's stream module (ngx_stream_module.so) is missing; install it with: ${NGINX_INSTALL_HINT}` };
+  }
+  return { bin, version, streamModule: module, hasDashE };
+}
+
+/** nginx's stream proxy with one worker, in the foreground, with a generated config in a temp folder. */
+async function startNginx(upstreamPort: number, info: NginxInfo): Promise<Running> {
+  const { child, port, cleanup } = await startUntilListening("nginx", async ([port]) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xps-bench-nginx-"));
+    const cleanup = atExit(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const conf = path.join(dir, "nginx.conf");
+    fs.writeFileSync(
+      conf,
+      [
+        "daemon off;",
+        "master_process off;",
+        "worker_processes 1;",
+        `error_log ${path.join(dir, "error.log")} warn;`,
+        `pid ${path.join(dir, "nginx.pid")};`,
+        ...(info.streamModule ? [`load_module ${info.streamModule};`] : []),
+        "events { worker_connections 8192; }",
+        "stream {",
+        "  server {",
+        `    listen 127.0.0.1:${port};`,
+        `    proxy_pass 127.0.0.1:${upstreamPort};`,
+        "  }",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const args = ["-p", dir, "-c", conf, ...(info.hasDashE ? ["-e", path.join(dir, "error.log")] : [])];
+    const child = await spawnGuarded("nginx", info.bin, args, { cwd: dir, removeDir: dir });
+    return { child, cleanup };
+  });
+  return { id: "nginx", port, child, cleanup };
+}
+
+/** Start one target in front of the upstream. */
+export async function startTarget(id: TargetId, upstream: Running, opts: StartOptions, nginx: NginxInfo | null): Promise<Running> {
+  switch (id) {
+    case "direct":
+      return { id, port: upstream.port, child: null };
+    case "xps":
+      return startXps(upstream.port, opts);
+    case "naive":
+      return startNaive(upstream.port);
+    case "nginx":
+      if (nginx === null) throw new Error("nginx is not available");
+      return startNginx(upstream.port, nginx);
+  }
+}
+
+/** The stage 11 server's SIGUSR2 stats line (needs a process started with quiet: false). */
+export async function xpsStats(t: Running, timeoutMs = 3000): Promise<Record<string, number> | null> {
+  if (t.id !== "xps" || t.child === null) return null;
+  const line = t.child.waitForLine(/ : stats \{/, timeoutMs, false);
+  t.child.signal("SIGUSR2");
+  const got = await line;
+  if (got === null) return null;
+  try {
+    return JSON.parse(got.slice(got.indexOf("{"))) as Record<string, number>;
+  } catch {
+    return null;
+  }
+}
