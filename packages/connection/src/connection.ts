@@ -50,7 +50,8 @@ export interface Connection {
   socket: Socket;
   /** The listener that accepted it; null for an upstream connection. */
   listener: Listener | null;
-  remoteIp: string;
+  /** The peer's address (asked of the kernel when first read: getpeername costs a system call). */
+  readonly remoteIp: string;
   source: PipeSource<Connection>;
   sink: PipeSink<Connection>;
   destroyed: boolean;
@@ -65,7 +66,9 @@ export function connectionCreate(core: Core, socket: Socket): Connection | null 
     core,
     socket,
     listener: null,
-    remoteIp: socket.remoteAddress ?? "",
+    get remoteIp(): string {
+      return socket.remoteAddress ?? "";
+    },
     destroyed: false,
   } as Connection;
   connection.source = pipeSourceCreate(connection, connectionSourceHandler, connectionSourceCloseHandler);

@@ -13,6 +13,7 @@ import { DEFAULT_BACKLOG, OK, describeError, logger } from "@xps/utils";
 import type { Core } from "@xps/core/core";
 import { loopAttach, loopDetach } from "@xps/core/loop";
 import { connectionCreate, connectionDestroy, type Connection } from "@xps/connection/connection";
+import { SOCKET_OPTIONS } from "@xps/connection/socket";
 
 /** What a listener does with each new client. */
 export type ConnectionHandler = (client: Connection, listener: Listener) => void;
@@ -36,8 +37,7 @@ export async function listenerCreate(
   port: number,
   handler: ConnectionHandler,
 ): Promise<Listener | null> {
-  // allowHalfOpen: a peer's FIN ends only its direction; the close rules decide the rest.
-  const server = net.createServer({ allowHalfOpen: true, noDelay: true });
+  const server = net.createServer(SOCKET_OPTIONS);
   const failure = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
     server.once("error", resolve);
     server.listen({ host, port, backlog: DEFAULT_BACKLOG }, () => {

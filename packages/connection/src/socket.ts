@@ -19,6 +19,32 @@ import type { Socket } from "node:net";
 import { E_AGAIN, E_EOF } from "@xps/utils";
 
 /**
+ * How many bytes Node itself buffers per socket and direction before it stops
+ * reading from the kernel, or before write() asks us to wait (the stream
+ * high-water marks; think SO_RCVBUF and SO_SNDBUF). Node's default, 16 KiB,
+ * would make it stop and restart reading for every 64 KiB that libuv reads;
+ * at 256 KiB a busy socket is read in large batches, and the pipe threshold
+ * still bounds what the server holds.
+ */
+export const SOCKET_HIGH_WATER_MARK = 256 * 1024;
+
+/**
+ * The options every socket of the server is made with, accepted or dialled:
+ * allowHalfOpen (a FIN ends only the peer's direction; the close rules decide
+ * the rest), noDelay (send small replies at once, as nginx does), and the
+ * high-water mark above.
+ */
+export const SOCKET_OPTIONS = { allowHalfOpen: true, noDelay: true, highWaterMark: SOCKET_HIGH_WATER_MARK } as const;
+
+/**
+ * libuv reads a socket in chunks of up to 64 KiB, and Node keeps them as they
+ * came. A read that spans two chunks makes Node copy both into a new buffer,
+ * so socketRecv never asks for more than one chunk's worth: like recv(), it
+ * may return fewer bytes than `max`.
+ */
+export const RECV_CHUNK = 64 * 1024;
+
+/**
  * Read at most `max` bytes (max > 0). Returns the bytes, E_AGAIN when none are
  * there yet (the socket says 'readable' when some arrive), or E_EOF when the
  * peer has finished sending.
@@ -32,7 +58,7 @@ export function socketRecv(socket: Socket, max: number): Buffer | typeof E_AGAIN
     socket.read();
     return E_AGAIN;
   }
-  const chunk: Buffer | null = socket.read(Math.min(available, max));
+  const chunk: Buffer | null = socket.read(Math.min(available, max, RECV_CHUNK));
   return chunk ?? E_AGAIN;
 }
 

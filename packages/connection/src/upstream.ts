@@ -15,6 +15,7 @@ import net from "node:net";
 import { isValidPort, logger } from "@xps/utils";
 import type { Core } from "@xps/core/core";
 import { connectionCreate, type Connection } from "@xps/connection/connection";
+import { SOCKET_OPTIONS } from "@xps/connection/socket";
 
 /** What to tell someone whose upstream does not answer. */
 export function upstreamAdvice(host: string, port: number): string {
@@ -25,9 +26,9 @@ export function upstreamAdvice(host: string, port: number): string {
 export function upstreamCreate(core: Core, host: string, port: number): Connection | null {
   // @solution stage-11 begin 1: Open the upstream connection
   //> Refuse (ERROR log, null) an empty host or an invalid port. Otherwise
-  //> start a non-blocking connect with net.connect (allowHalfOpen: true, so
-  //> the close rules decide when each direction ends; noDelay: true) and wrap
-  //> the socket with connectionCreate. The connect is still in progress when
+  //> start a non-blocking connect with net.connect (with SOCKET_OPTIONS, the
+  //> options every socket of the server gets) and wrap the socket with
+  //> connectionCreate. The connect is still in progress when
   //> you return, and that is fine. Until it completes, log a clear ERROR if it
   //> fails (refused or unreachable): the loop turns that failure into a close
   //> of the connection on its own.
@@ -35,7 +36,7 @@ export function upstreamCreate(core: Core, host: string, port: number): Connecti
     logger("ERROR", "upstreamCreate()", `invalid upstream address ${host}:${port}`);
     return null;
   }
-  const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
+  const socket = net.connect({ host, port, ...SOCKET_OPTIONS });
   const onConnectError = (err: NodeJS.ErrnoException): void => {
     logger("ERROR", "upstreamCreate()", `connect() to ${host}:${port} failed (${err.code ?? err.message}): ${upstreamAdvice(host, port)}`);
   };
@@ -46,7 +47,6 @@ export function upstreamCreate(core: Core, host: string, port: number): Connecti
     socket.destroy();
     return null;
   }
-  connection.remoteIp = host;
   return connection;
   // @solution end
 }

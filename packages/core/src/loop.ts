@@ -39,14 +39,48 @@ export type LoopCallback = (ptr: any, arg?: any) => void;
 export type LoopHandle = Socket | Server;
 
 interface LoopEvent {
+  loop: Loop;
   handle: LoopHandle;
   ptr: object;
   readCb: LoopCallback | null;
   writeCb: LoopCallback | null;
   closeCb: LoopCallback | null;
-  /** The Node listeners registered for this handle, so detach can remove them. */
-  listeners: [string, (arg?: unknown) => void][];
 }
+
+/** Where a handle keeps its loop event (what C puts in epoll_event.data.ptr). */
+const EVENT: unique symbol = Symbol("xps loop event");
+type Tagged = LoopHandle & { [EVENT]?: LoopEvent };
+
+// One listener function per kind of readiness, shared by every handle: `this`
+// is the handle that fired, and its tag leads to the loop event. Nothing is
+// allocated per socket or per event.
+function onRead(this: Tagged, arg?: unknown): void {
+  const ev = this[EVENT];
+  if (ev !== undefined) dispatch(ev, ev.readCb, arg);
+}
+function onWrite(this: Tagged): void {
+  const ev = this[EVENT];
+  if (ev !== undefined) dispatch(ev, ev.writeCb, undefined);
+}
+function onClose(this: Tagged, arg?: unknown): void {
+  const ev = this[EVENT];
+  if (ev !== undefined) dispatch(ev, ev.closeCb, arg);
+}
+
+const SERVER_EVENTS: [string, (this: Tagged, arg?: unknown) => void][] = [
+  ["connection", onRead],
+  ["error", onClose],
+];
+// Listening for 'readable' puts a socket in paused mode: bytes wait in the
+// socket until the owner reads them, as they wait in the kernel in C.
+const SOCKET_EVENTS: [string, (this: Tagged, arg?: unknown) => void][] = [
+  ["readable", onRead],
+  ["end", onRead],
+  ["drain", onWrite],
+  ["connect", onWrite],
+  ["error", onClose],
+  ["close", onClose],
+];
 
 export interface Loop {
   core: Core;
@@ -108,25 +142,9 @@ export function loopAttach(
   closeCb: LoopCallback | null,
 ): number {
   if (loop.events.has(handle)) return -1;
-  const ev: LoopEvent = { handle, ptr, readCb, writeCb, closeCb, listeners: [] };
-  const on = (name: string, cb: LoopCallback | null): void => {
-    const fn = (arg?: unknown): void => dispatch(loop, ev, cb, arg);
-    ev.listeners.push([name, fn]);
-    handle.on(name, fn);
-  };
-  if (isServer(handle)) {
-    on("connection", readCb);
-    on("error", closeCb);
-  } else {
-    // Listening for 'readable' puts the socket in paused mode: bytes wait in
-    // the socket until the owner reads them, as they wait in the kernel in C.
-    on("readable", readCb);
-    on("end", readCb);
-    on("drain", writeCb);
-    on("connect", writeCb);
-    on("error", closeCb);
-    on("close", closeCb);
-  }
+  const ev: LoopEvent = { loop, handle, ptr, readCb, writeCb, closeCb };
+  (handle as Tagged)[EVENT] = ev;
+  for (const [name, fn] of isServer(handle) ? SERVER_EVENTS : SOCKET_EVENTS) handle.on(name, fn);
   loop.events.set(handle, ev);
   loop.owners.set(ptr, ev);
   return 0;
@@ -136,7 +154,8 @@ export function loopAttach(
 export function loopDetach(loop: Loop, handle: LoopHandle): number {
   const ev = loop.events.get(handle);
   if (ev === undefined) return -1;
-  for (const [name, fn] of ev.listeners) handle.off(name, fn);
+  for (const [name, fn] of isServer(handle) ? SERVER_EVENTS : SOCKET_EVENTS) handle.off(name, fn);
+  delete (handle as Tagged)[EVENT];
   // A socket or server without an 'error' listener would crash the process on
   // a late error; a detached handle's errors no longer matter to anyone.
   if (handle.listenerCount("error") === 0) handle.on("error", ignoreError);
@@ -160,7 +179,8 @@ export function loopSchedule(loop: Loop): void {
   loop.immediate = setImmediate(loop.runPass);
 }
 
-function dispatch(loop: Loop, ev: LoopEvent, cb: LoopCallback | null, arg: unknown): void {
+function dispatch(ev: LoopEvent, cb: LoopCallback | null, arg: unknown): void {
+  const loop = ev.loop;
   // An earlier callback in this batch may have detached the handle (C checks
   // that the event is still in loop->events for the same reason).
   if (loop.events.get(ev.handle) !== ev) return;

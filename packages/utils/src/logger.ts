@@ -1,8 +1,9 @@
 // The logger of the C course (xps_logger): one line per call,
 //   [LEVEL] where : message
 // coloured when stdout is a terminal. DEBUG lines appear only when the
-// environment variable XPS_DEBUG is exactly "1" (checked on every call, so it
-// can be flipped in a debugger). XPS_LOG=quiet keeps only WARNING and ERROR
+// environment variable XPS_DEBUG is exactly "1". The C logger reads it on every
+// call; reading process.env costs a system call's worth of time in Node, so it
+// is read once at start-up (and again by readLogSettings()). XPS_LOG=quiet keeps only WARNING and ERROR
 // lines (and the few INFO lines logged with `always`, such as where the server
 // listens), which the benchmarks use so that logging does not dominate a profile.
 import pc from "picocolors";
@@ -32,12 +33,18 @@ export function setLogSink(next: LogSink | null): LogSink {
   return previous;
 }
 
-export function debugEnabled(): boolean {
-  return process.env.XPS_DEBUG === "1";
-}
+let debug = false;
+let quietMode = false;
 
-function quiet(): boolean {
-  return process.env.XPS_LOG === "quiet";
+/** Read XPS_DEBUG and XPS_LOG again (done once when this module loads). */
+export function readLogSettings(env: NodeJS.ProcessEnv = process.env): void {
+  debug = env.XPS_DEBUG === "1";
+  quietMode = env.XPS_LOG === "quiet";
+}
+readLogSettings();
+
+export function debugEnabled(): boolean {
+  return debug;
 }
 
 /** Format one log line without printing it (plain text, no colour). */
@@ -46,8 +53,8 @@ export function formatLogLine(level: LogLevel, where: string, message: string): 
 }
 
 export function logger(level: LogLevel, where: string, message: string, always = false): void {
-  if (level === "DEBUG" && !debugEnabled()) return;
-  if ((level === "INFO" || level === "HTTP") && !always && quiet()) return;
+  if (level === "DEBUG" && !debug) return;
+  if ((level === "INFO" || level === "HTTP") && !always && quietMode) return;
   const useColour = sink === stdoutSink && pc.isColorSupported && process.stdout.isTTY === true;
   const line = useColour
     ? `${BADGE[level](` ${level} `)} ${pc.green(where)} : ${message}`

@@ -9,6 +9,7 @@ import {
   describeError,
   formatLogLine,
   logger,
+  readLogSettings,
   parseHostPort,
   setLogSink,
   todo,
@@ -118,12 +119,14 @@ describe("logger and todo", () => {
     lines.length = 0;
     delete process.env.XPS_DEBUG;
     delete process.env.XPS_LOG;
+    readLogSettings();
   });
 
   test("a line is [LEVEL] where : message, DEBUG only with XPS_DEBUG=1", () => {
     logger("INFO", "main()", "Server listening on port 8001");
     logger("DEBUG", "main()", "hidden");
     process.env.XPS_DEBUG = "1";
+    readLogSettings();
     logger("DEBUG", "main()", "shown");
     expect(lines).toEqual(["[INFO] main() : Server listening on port 8001", "[DEBUG] main() : shown"]);
     expect(formatLogLine("ERROR", "f()", "x")).toBe("[ERROR] f() : x");
@@ -131,6 +134,7 @@ describe("logger and todo", () => {
 
   test("XPS_LOG=quiet keeps warnings and errors only", () => {
     process.env.XPS_LOG = "quiet";
+    readLogSettings();
     logger("INFO", "a()", "no");
     logger("WARNING", "a()", "yes");
     expect(lines).toEqual(["[WARNING] a() : yes"]);

@@ -19,6 +19,7 @@ import net from "node:net";
 import { isValidPort, logger } from "@xps/utils";
 import type { Core } from "@xps/core/core";
 import { connectionCreate, type Connection } from "@xps/connection/connection";
+import { SOCKET_OPTIONS } from "@xps/connection/socket";
 import { todo } from "@xps/utils/todo";
 
 /** What to tell someone whose upstream does not answer. */
@@ -30,9 +31,9 @@ export function upstreamAdvice(host: string, port: number): string {
 export function upstreamCreate(core: Core, host: string, port: number): Connection | null {
   // TODO(stage-11 #1): Open the upstream connection
   // Refuse (ERROR log, null) an empty host or an invalid port. Otherwise
-  // start a non-blocking connect with net.connect (allowHalfOpen: true, so
-  // the close rules decide when each direction ends; noDelay: true) and wrap
-  // the socket with connectionCreate. The connect is still in progress when
+  // start a non-blocking connect with net.connect (with SOCKET_OPTIONS, the
+  // options every socket of the server gets) and wrap the socket with
+  // connectionCreate. The connect is still in progress when
   // you return, and that is fine. Until it completes, log a clear ERROR if it
   // fails (refused or unreachable): the loop turns that failure into a close
   // of the connection on its own.
