@@ -110,6 +110,9 @@ export class Stage {
     try {
       await fn(ctx);
     } catch (err) {
+      // The client may see its connection close before the server's own log
+      // line about why has reached us: give the logs a moment to arrive.
+      if (servers.some((s) => s.alive())) await new Promise((r) => setTimeout(r, 150));
       throw this.decorate(m, err, servers);
     } finally {
       for (const f of undo.reverse()) {
