@@ -75,7 +75,13 @@ export class Stage {
 
   milestoneMeta(id: string): MilestoneMeta {
     const m = this.meta.milestones?.find((x) => x.id === id) ?? hiddenMilestones().find((x) => x.id === id);
-    if (m === undefined) throw new Error(`${this.name}: milestone "${id}" is not declared in package.json xps.milestones`);
+    if (m === undefined) {
+      throw new Error(
+        /^x\d+$/.test(id)
+          ? `${this.name}: hidden milestone "${id}" is not declared in the hidden tests' hidden.json`
+          : `${this.name}: milestone "${id}" is not declared in package.json xps.milestones`,
+      );
+    }
     return m;
   }
 

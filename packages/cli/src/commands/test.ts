@@ -5,7 +5,7 @@ import path from "node:path";
 import pc from "picocolors";
 import { learnerDir } from "@xps/course/overrides";
 import { CommandError, UsageError, previousStages, repoRoot, shown, stageArg, type StageMeta } from "../context.ts";
-import { declaredMilestones, milestoneOutcomes, summarise, type MilestoneOutcome } from "../milestones.ts";
+import { cleanMessage, declaredMilestones, firstLine, milestoneOutcomes, summarise, type MilestoneOutcome } from "../milestones.ts";
 import { runStageTests, type StageRun, type Variant } from "../runner.ts";
 import { Progress, indent, showMilestone, summaryLine } from "../show.ts";
 
@@ -65,6 +65,9 @@ export async function testStage(stage: StageMeta, variant: Variant, selected: st
       if (o.status === "not run" && selected) continue;
       console.log(showMilestone(stage, o, variant, { width }));
     }
+  }
+  if (run.tests.length > 0) {
+    for (const fe of run.fileErrors) console.log(pc.yellow(`  ${shown(fe.file)} did not load: ${firstLine(cleanMessage(fe.message))}`));
   }
   for (const u of run.unhandledErrors) console.log(pc.yellow(`  an error outside any test: ${u.split("\n")[0]}`));
   const s = summarise(outcomes);

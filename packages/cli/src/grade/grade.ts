@@ -10,7 +10,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { learnerFiles, type StageMeta } from "../context.ts";
-import { declaredMilestones, milestoneOutcomes, type MilestoneOutcome } from "../milestones.ts";
+import { cleanMessage, declaredMilestones, firstLine, milestoneOutcomes, type MilestoneOutcome } from "../milestones.ts";
 import { runWithRetries, stageTestFiles, type StageRun } from "../runner.ts";
 import { safeName, submissionStageDir, type HiddenTests, type Submission } from "./sources.ts";
 
@@ -159,6 +159,11 @@ export async function gradeStage(
       hiddenPaths: opts.hiddenDir ? [opts.hiddenDir, hidden!.dir] : [],
     });
     const problems = runProblems(run, opts.runTimeoutMs);
+    for (const fe of run.fileErrors) {
+      const hiddenFile = opts.hiddenDir !== null && fe.file.startsWith(opts.hiddenDir);
+      const text = cleanMessage(fe.message, hiddenFile ? { hiddenPaths: [opts.hiddenDir!, hidden!.dir] } : {});
+      problems.push(`${hiddenFile ? "a hidden test file" : path.relative(stage.dir, fe.file)} did not load: ${firstLine(text)}`);
+    }
     const strays = run.tests.filter((t) => t.milestone === null || !outcomes.some((o) => o.id === t.milestone));
     if (strays.length > 0) problems.push(`${strays.length} test(s) name no declared milestone and count for nothing (${strays.slice(0, 3).map((t) => `"${t.name.slice(0, 60)}"`).join(", ")})`);
     return stageGrade(stage, outcomes.map(toGrade), problems, Date.now() - started);
