@@ -41,7 +41,7 @@ describe("xps export student", () => {
       expect(fs.existsSync(path.join(out, f)), f).toBe(true);
     }
     expect(fs.readdirSync(path.join(out, "stages")).sort()).toEqual(n === 10 ? ["stage-10-pipes"] : ["stage-10-pipes", "stage-11-upstream"]);
-    for (const d of ["node_modules", ".xps", "stages/stage-11-upstream/test-artifacts"]) expect(fs.existsSync(path.join(out, d)), d).toBe(false);
+    for (const d of ["node_modules", ".xps", "stages/stage-11-upstream/test-artifacts", "packages/cli/test"]) expect(fs.existsSync(path.join(out, d)), d).toBe(false);
     expect(fs.readFileSync(path.join(out, "README.md"), "utf8")).toMatch(/## This distribution[\s\S]*not `pnpm install --frozen-lockfile`/);
     // Every stage's src/ is the course's pristine skeleton.
     for (const s of expectedSkeletons(repoRoot).filter((x) => Number(x.stage.slice(6)) <= n)) {

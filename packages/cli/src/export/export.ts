@@ -86,6 +86,9 @@ export function distributionNote(through: StageMeta, released: StageMeta[]): str
     `pnpm xps status && pnpm test --filter ${through.name}`,
     "```",
     "",
+    `Run the tests of a stage with \`pnpm test --filter stage-NN\` (or \`pnpm xps test stage-NN\`): a plain \`pnpm test\` also`,
+    "runs the unit tests of the course's packages, and some of those need the solutions this copy leaves out.",
+    "",
     "The lockfile comes from the whole course, which has stages this copy does not have yet, so the first",
     "`pnpm install` updates it: use `pnpm install`, not `pnpm install --frozen-lockfile` (in CI, where pnpm",
     "freezes the lockfile by default, `pnpm install --no-frozen-lockfile`).",
@@ -129,7 +132,8 @@ export function exportStudent(root: string, out: string, through: number): Expor
   for (const pkg of fs.readdirSync(path.join(root, "packages"))) {
     const from = path.join(root, "packages", pkg);
     if (!fs.statSync(from).isDirectory()) continue;
-    files += copyTree(from, path.join(out, "packages", pkg));
+    // The xps command's own tests grade and run the reference: they are the course authors'.
+    files += copyTree(from, path.join(out, "packages", pkg), (rel) => pkg === "cli" && rel === "test");
   }
   for (const m of markedFiles(root)) {
     const text = fs.readFileSync(path.join(root, m.file), "utf8");
