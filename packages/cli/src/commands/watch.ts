@@ -47,11 +47,20 @@ export async function watchCommand(stageName: string, opts: { solution?: boolean
       else void run(why);
     }, 300);
   };
-  const watchers = [
-    fs.watch(stage.dir, { recursive: true }, (_event, file) => {
+  // src/ and test/ recursively; the stage folder itself only for its own files
+  // (a recursive watch of it would walk node_modules and its links too).
+  const watchers: fs.FSWatcher[] = [];
+  for (const sub of ["src", "test"]) {
+    const dir = path.join(stage.dir, sub);
+    if (fs.existsSync(dir)) {
+      watchers.push(fs.watch(dir, { recursive: true }, (_event, file) => changed(`${path.join(path.basename(stage.dir), sub, file?.toString() ?? "")} changed`)));
+    }
+  }
+  watchers.push(
+    fs.watch(stage.dir, (_event, file) => {
       if (file && watched(file.toString())) changed(`${path.join(path.basename(stage.dir), file.toString())} changed`);
     }),
-  ];
+  );
   // Learner files kept elsewhere (XPS_LEARNER_DIR) are the stage's files too.
   const mine = learnerDir(stage.dir, process.env);
   if (!mine.startsWith(path.join(stage.dir, "src")) && fs.existsSync(mine)) {
