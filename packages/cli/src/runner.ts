@@ -139,6 +139,7 @@ export function runStageTests(opts: RunOptions): Promise<StageRun> {
     const onSignal = (signal: NodeJS.Signals): void => {
       if (process.env.XPS_DEBUG) process.stderr.write(`xps: ${signal}\n`);
       killGroup();
+      fs.rmSync(tmp, { recursive: true, force: true });
       process.exit(130);
     };
     process.once("SIGINT", onSignal);
