@@ -26,6 +26,22 @@ export interface ProfileSummary {
   totalMs: number;
   busyMs: number;
   top: SelfTime[];
+  /** Self time by area: the course's packages, Node's internals by module, native code, GC. */
+  areas: { area: string; ms: number; pct: number }[];
+}
+
+/** Which part of the process a function belongs to. */
+function areaOf(fn: string, url: string): string {
+  if (url === "") return fn.startsWith("(") ? fn : "native (no JavaScript frame)";
+  const m = /\/packages\/([^/]+)\//.exec(url);
+  if (m && !url.includes("node_modules")) return `xps ${m[1]}`;
+  if (url.startsWith("node:")) {
+    const mod = url.slice(5).replace(/^internal\//, "");
+    const parts = mod.split("/");
+    return `node ${parts.length > 1 ? parts.slice(0, 2).join("/") : parts[0]}`;
+  }
+  const nm = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(url);
+  return nm ? `npm ${nm[1]}` : url;
 }
 
 function shortUrl(url: string): string {
@@ -41,17 +57,22 @@ function shortUrl(url: string): string {
   return u;
 }
 
-export function summariseProfile(file: string, topN = 15): ProfileSummary {
+/** Self time per function, leaving out the first `skipMs` of the profile (the process's start-up). */
+export function summariseProfile(file: string, topN = 15, skipMs = 0): ProfileSummary {
   const prof = JSON.parse(fs.readFileSync(file, "utf8")) as CpuProfile;
   const byId = new Map<number, ProfileNode>();
   for (const n of prof.nodes) byId.set(n.id, n);
   const self = new Map<string, { fn: string; where: string; us: number }>();
+  const areas = new Map<string, number>();
   let totalUs = 0;
   let idleUs = 0;
+  let clockUs = 0;
   for (let i = 0; i < prof.samples.length; i++) {
     const node = byId.get(prof.samples[i]!);
     // timeDeltas[i] is the time since the previous sample: charge it to this one.
     const dt = Math.max(0, prof.timeDeltas[i] ?? 0);
+    clockUs += dt;
+    if (clockUs < skipMs * 1000) continue;
     totalUs += dt;
     if (node === undefined) continue;
     const cf = node.callFrame;
@@ -65,33 +86,48 @@ export function summariseProfile(file: string, topN = 15): ProfileSummary {
     const e = self.get(key) ?? { fn, where, us: 0 };
     e.us += dt;
     self.set(key, e);
+    const area = areaOf(fn, cf.url);
+    areas.set(area, (areas.get(area) ?? 0) + dt);
   }
   const busyUs = totalUs - idleUs;
   const top = [...self.values()]
     .sort((a, b) => b.us - a.us)
     .slice(0, topN)
     .map((e) => ({ fn: e.fn, where: e.where, ms: e.us / 1000, pct: busyUs > 0 ? (100 * e.us) / busyUs : 0 }));
-  return { file, totalMs: totalUs / 1000, busyMs: busyUs / 1000, top };
+  const areaList = [...areas.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([area, us]) => ({ area, ms: us / 1000, pct: busyUs > 0 ? (100 * us) / busyUs : 0 }));
+  return { file, totalMs: totalUs / 1000, busyMs: busyUs / 1000, top, areas: areaList };
 }
 
-/** The newest .cpuprofile in `dir`, or null. */
-export function newestProfile(dir: string): string | null {
+/**
+ * The profile of the busiest thread in `dir` (node --cpu-prof writes one per
+ * thread; under tsx the module loader has a thread of its own), or null.
+ */
+export function mainProfile(dir: string, topN = 15, skipMs = 0): ProfileSummary | null {
+  let files: string[];
   try {
-    const files = fs
-      .readdirSync(dir)
-      .filter((f) => f.endsWith(".cpuprofile"))
-      .map((f) => path.join(dir, f))
-      .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
-    return files[0] ?? null;
+    files = fs.readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).map((f) => path.join(dir, f));
   } catch {
     return null;
   }
+  let best: ProfileSummary | null = null;
+  for (const f of files) {
+    try {
+      const sum = summariseProfile(f, topN, skipMs);
+      if (best === null || sum.busyMs > best.busyMs) best = sum;
+    } catch {
+      // a profile cut short
+    }
+  }
+  return best;
 }
 
 export function formatProfile(title: string, s: ProfileSummary): string {
-  const lines = [`${title}: ${path.basename(s.file)}, ${Math.round(s.busyMs)} ms busy of ${Math.round(s.totalMs)} ms sampled; top self time:`];
+  const lines = [`${title}: ${path.basename(s.file)}, ${Math.round(s.busyMs)} ms busy of ${Math.round(s.totalMs)} ms sampled after start-up; top self time:`];
   for (const t of s.top) {
     lines.push(`  ${t.pct.toFixed(1).padStart(5)}%  ${t.ms.toFixed(0).padStart(6)} ms  ${t.fn}${t.where ? `  (${t.where})` : ""}`);
   }
+  lines.push("  by area: " + s.areas.slice(0, 10).map((a) => `${a.area} ${a.pct.toFixed(1)}%`).join(", "));
   return lines.join("\n");
 }

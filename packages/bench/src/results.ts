@@ -35,6 +35,8 @@ export interface ThroughputRun {
   proxyCpuMs: number | null;
   upstreamCpuMs: number;
   proxyRssPeak: number | null;
+  /** Share of all CPUs busy just before the run, while every target sat idle: other work on the machine. */
+  busyBefore: number | null;
 }
 
 export interface SlowRun {
@@ -120,7 +122,13 @@ export interface BenchResults {
   idle: IdleRun[];
   summary: Row[];
   verdicts: Verdict[];
-  profiles: { workload: string; file: string; top: { fn: string; where: string; ms: number; pct: number }[] }[];
+  profiles: {
+    workload: string;
+    file: string;
+    busyMs: number;
+    top: { fn: string; where: string; ms: number; pct: number }[];
+    areas: { area: string; ms: number; pct: number }[];
+  }[];
   reference: typeof REFERENCE;
 }
 
@@ -201,6 +209,8 @@ export function summarise(res: BenchResults): Row[] {
       const notes: string[] = [];
       if (errs.length > 0) notes.push(`${errs.length} run(s) failed: ${errs[0]!.error}`);
       if (genErrors > 0) notes.push(`${genErrors} generator errors in ${reqs} requests`);
+      const noisy = runs.filter((r) => r.target === t && r.busyBefore !== null && r.busyBefore > 0.2).length;
+      if (noisy > 0) notes.push(`${noisy} run(s) started while other work kept the machine busy`);
       rows.push({
         key: w,
         workload: WORKLOAD_LABELS[w]!,
