@@ -17,9 +17,13 @@
 //
 // The pipe pass runs in a setImmediate callback, i.e. once Node has delivered
 // the whole batch of I/O events of this turn. When the pass reports that a pipe
-// can still progress, the loop queues another pass with setImmediate, which Node
-// runs only after polling for I/O without blocking: that is epoll_wait with
-// timeout 0. When no pipe can progress nothing is queued, Node blocks in
+// can still progress, the loop runs it again at once, up to PASSES_PER_TURN
+// times, and then queues another pass with setImmediate, which Node runs only
+// after polling for I/O without blocking: that is epoll_wait with timeout 0.
+// (C calls epoll_wait(0) between every two passes; it is one cheap system
+// call. Yielding to Node costs a whole turn, and a socket drained by one chunk
+// per turn is stopped and restarted by Node every 64 KiB, so a few passes run
+// back to back before the loop yields.) When no pipe can progress nothing is queued, Node blocks in
 // epoll_wait, and an idle server uses no CPU. There are no timers that poll.
 import type { Server, Socket } from "node:net";
 import { describeError, logger } from "@xps/utils";
@@ -313,12 +317,20 @@ function filterNulls(core: Core): void {
   core.pipes.compact();
 }
 
+/**
+ * Passes run back to back, at most, before the loop yields to Node's event
+ * loop. XPS_PASSES_PER_TURN overrides it (1 = yield after every pass).
+ */
+export const PASSES_PER_TURN = Math.max(1, Number(process.env.XPS_PASSES_PER_TURN ?? 8) || 8);
+
 function loopPass(loop: Loop): void {
   loop.scheduled = false;
   loop.immediate = null;
-  if (!loop.running) return;
-  loop.passes++;
-  const more = handlePipes(loop);
+  let more = true;
+  for (let i = 0; more && loop.running && i < PASSES_PER_TURN; i++) {
+    loop.passes++;
+    more = handlePipes(loop);
+  }
   filterNulls(loop.core);
   if (more) loopSchedule(loop);
 }
