@@ -68,14 +68,17 @@ Usage: pnpm bench [options]
                           keepalive, newconn and bigbody, 3 for the others;
                           --quick: 2 and 1)
   --generator NAME        wrk (default when installed) or autocannon
-  --profile               also write a CPU profile of the stage 11 proxy per
-                          workload (node --cpu-prof) and print its top
-                          functions; the profiler slows the proxy down
+  --profile               also write CPU profiles of the two Node proxies per
+                          workload (node --cpu-prof) and print their top
+                          functions; the profiler slows them down
+  --report FILE           print the table and verdicts of a saved run
+                          (bench-results/*.json) again; rewrites its .svg, .txt
   --help                  this text
 
 Writes bench-results/<time>.json, .svg and .txt, and latest.* beside them.
 nginx's row needs Debian's nginx and its stream module:
-  sudo apt-get install nginx libnginx-mod-stream`;
+  sudo apt-get install nginx libnginx-mod-stream
+(XPS_BENCH_NGINX=/path/to/nginx picks another binary; =none leaves it out.)`;
 
 const OUT_DIR = path.join(REPO_ROOT, "bench-results");
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -85,8 +88,8 @@ const FD_NEEDED = 4096;
 
 class UsageError extends Error {}
 
-function parseCli(argv: string[]): Settings | "help" {
-  let values: { quick?: boolean; only?: string; reps?: string; generator?: string; profile?: boolean; help?: boolean };
+function parseCli(argv: string[]): Settings | "help" | { report: string } {
+  let values: { quick?: boolean; only?: string; reps?: string; generator?: string; profile?: boolean; report?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -96,6 +99,7 @@ function parseCli(argv: string[]): Settings | "help" {
         reps: { type: "string" },
         generator: { type: "string" },
         profile: { type: "boolean" },
+        report: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -105,6 +109,10 @@ function parseCli(argv: string[]): Settings | "help" {
     throw new UsageError((err as Error).message.split("\n")[0]!);
   }
   if (values.help) return "help";
+  if (values.report !== undefined) {
+    if (Object.keys(values).length > 1) throw new UsageError("--report FILE takes no other option");
+    return { report: values.report };
+  }
   let only: WorkloadId[] = [...WORKLOADS];
   if (values.only !== undefined) {
     const names = values.only.split(",").map((s) => s.trim()).filter((s) => s !== "");
@@ -241,14 +249,25 @@ async function startProxies(ctx: Ctx, quiet: boolean, profileDir?: string): Prom
   const started = new Map<TargetId, Running>();
   const results = await Promise.allSettled(
     ids.map(async (id) => {
-      const t = await startTarget(id, ctx.upstream, { quiet, profileDir: id === "xps" ? profileDir : undefined }, ctx.nginx);
+      const dir = profileDir && (id === "xps" || id === "naive") ? path.join(profileDir, id) : undefined;
+      if (dir) fs.mkdirSync(dir, { recursive: true });
+      const t = await startTarget(id, ctx.upstream, { quiet, profileDir: dir }, ctx.nginx);
       started.set(id, t);
     }),
   );
-  const failed = results.find((r) => r.status === "rejected");
-  if (failed) {
+  for (let i = 0; i < ids.length; i++) {
+    const r = results[i]!;
+    if (r.status === "fulfilled") continue;
+    const reason = r.reason instanceof Error ? r.reason.message : String(r.reason);
+    if (ids[i] === "nginx") {
+      // nginx is a reference point: without it the run goes on, and says why.
+      say(`  nginx did not start, so its row is left out from here on: ${reason.split("\n")[0]}`);
+      ctx.res.skipped.push({ target: "nginx", workload: "*", reason: `nginx did not start: ${reason}` });
+      ctx.nginx = null;
+      continue;
+    }
     for (const t of started.values()) await stopRunning(t);
-    throw (failed as PromiseRejectedResult).reason;
+    throw r.reason;
   }
   return started;
 }
@@ -326,13 +345,15 @@ async function throughputPhase(ctx: Ctx, w: ThroughputWorkload): Promise<void> {
     for (const t of proxies.values()) await stopRunning(t);
   }
   if (profileDir) {
-    // Leave out the start-up and the warm-up: module loading is not the proxy's work.
-    const sum = mainProfile(profileDir, 15, Math.max(0, measureFrom - spawnedAt));
-    if (sum) {
-      ctx.res.profiles.push({ workload: w, file: path.relative(REPO_ROOT, sum.file), busyMs: sum.busyMs, top: sum.top, areas: sum.areas });
-      say(formatProfile(`  profile of the stage 11 proxy (${w})`, sum));
-    } else {
-      say(`  no CPU profile was written in ${profileDir}`);
+    for (const id of ["xps", "naive"] as const) {
+      // Leave out the start-up and the warm-up: module loading is not the proxy's work.
+      const sum = mainProfile(path.join(profileDir, id), 15, Math.max(0, measureFrom - spawnedAt));
+      if (sum) {
+        ctx.res.profiles.push({ workload: w, target: id, file: path.relative(REPO_ROOT, sum.file), busyMs: sum.busyMs, top: sum.top, areas: sum.areas });
+        say(formatProfile(`  profile of the ${TARGET_LABELS[id]} proxy (${w})`, sum));
+      } else {
+        say(`  no CPU profile of ${TARGET_LABELS[id]} was written in ${path.join(profileDir, id)}`);
+      }
     }
   }
 }
@@ -511,8 +532,60 @@ async function idleRep(ctx: Ctx, rep: number, list: Running[], settleOf: Map<Run
   }
 }
 
+/** The printed report and the chart of a run (also used by --report on a saved JSON). */
+function render(res: BenchResults): { text: string; svg: string } {
+  const s = res.settings;
+  const m = res.meta;
+  const table = formatTable(res.summary);
+  const verdicts =
+    formatVerdicts(res.verdicts) +
+    (s.quick ? "\n--quick: short runs and few repetitions; the verdicts are indicative, judge on a full run." : "") +
+    (s.profile ? "\n--profile: the Node proxies ran under the profiler; judge on a run without it." : "");
+  const notes = [
+    `Ratios are medians of per-repetition ratios (targets alternate within each repetition). "proxy CPU" is utime+stime of the proxy process`,
+    `from /proc per 1,000 requests (per GB for the body; per 10 s when idle, from the scheduler's per-thread counters). Absolute numbers`,
+    `vary between machines: compare ratios from one run. Reference ratios to direct from the issue (2-core machine): nginx stream`,
+    `${REFERENCE.nginx.keepalive} / ${REFERENCE.nginx.newconn} / ${REFERENCE.nginx.bigbody}, naive pipe ${REFERENCE.naive.keepalive} / ${REFERENCE.naive.newconn} / ${REFERENCE.naive.bigbody}, ` +
+      `C eXpServer stage 11 ${REFERENCE.cExpServer.keepalive} / ${REFERENCE.cExpServer.newconn} / ${REFERENCE.cExpServer.bigbody} (keep-alive / new connection / big body).`,
+  ].join("\n");
+  const skippedText = res.skipped.map((sk) => `skipped ${sk.target === "*" ? "" : `${TARGET_LABELS[sk.target]} `}(${sk.workload}): ${sk.reason}`).join("\n");
+  const code = m.git ? ` - code ${m.git.commit.slice(0, 10)}${m.git.dirty.length > 0 ? " (with uncommitted changes)" : ""}` : "";
+  const text = [
+    `pnpm bench ${s.quick ? "--quick " : ""}- ${m.startedAt} - ${m.machine.cpuModel}, ${m.machine.nproc} CPUs - ${m.generator} - ${m.elapsedS} s${code}`,
+    "",
+    table,
+    "",
+    verdicts,
+    "",
+    notes,
+    ...(skippedText ? ["", skippedText] : []),
+    "",
+  ].join("\n");
+  const svg = renderSvg(res, { slowGrowthMiB: SLOW_GROWTH_LIMIT / MiB, idleRssMB: IDLE_RSS_LIMIT / 1e6 });
+  return { text, svg };
+}
+
+/** --report FILE: summarise and judge a saved run again, print it, and write its chart and text beside it. */
+function reportSaved(file: string): void {
+  let res: BenchResults;
+  try {
+    res = JSON.parse(fs.readFileSync(file, "utf8")) as BenchResults;
+  } catch (err) {
+    process.stderr.write(`bench: --report: cannot read ${file}: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  res.summary = summarise(res);
+  res.verdicts = judge(res.summary, res);
+  const { text, svg } = render(res);
+  say(text);
+  const base = file.replace(/\.json$/, "");
+  fs.writeFileSync(`${base}.svg`, svg);
+  fs.writeFileSync(`${base}.txt`, text);
+  say(`wrote ${path.relative(process.cwd(), base)}.svg and .txt`);
+}
+
 async function main(): Promise<void> {
-  let settings: Settings | "help";
+  let settings: Settings | "help" | { report: string };
   try {
     const argv = process.argv.slice(2);
     settings = parseCli(argv[0] === "--" ? argv.slice(1) : argv);
@@ -523,6 +596,10 @@ async function main(): Promise<void> {
   }
   if (settings === "help") {
     say(USAGE);
+    return;
+  }
+  if ("report" in settings) {
+    reportSaved(settings.report);
     return;
   }
   const s = settings;
@@ -592,7 +669,7 @@ async function main(): Promise<void> {
   if (res.meta.busyBefore !== null && res.meta.busyBefore > 0.15) {
     say(`  note: the machine was ${Math.round(res.meta.busyBefore * 100)}% busy before the run: other work adds noise to the figures`);
   }
-  if (s.profile) say("  --profile: the stage 11 proxy runs under node --cpu-prof, which slows it down; compare ratios from runs without it");
+  if (s.profile) say("  --profile: the Node proxies run under node --cpu-prof, which slows them down; compare ratios from runs without it");
   for (const sk of res.skipped) say(`  skipped ${sk.target === "*" ? "" : `${TARGET_LABELS[sk.target]} `}(${sk.workload === "*" ? "all workloads" : sk.workload}): ${sk.reason}`);
 
   const upstream = await startUpstream();
@@ -634,33 +711,10 @@ async function main(): Promise<void> {
   res.summary = summarise(res);
   res.verdicts = judge(res.summary, res);
 
-  const table = formatTable(res.summary);
-  const verdicts =
-    formatVerdicts(res.verdicts) +
-    (s.quick ? "\n--quick: short runs and few repetitions; the verdicts are indicative, judge on a full run." : "");
-  const notes = [
-    `Ratios are medians of per-repetition ratios (targets alternate within each repetition). "proxy CPU" is utime+stime of the proxy process`,
-    `from /proc per 1,000 requests (per GB for the body; per 10 s when idle, from the scheduler's per-thread counters). Absolute numbers`,
-    `vary between machines: compare ratios from one run. Reference ratios to direct from the issue (2-core machine): nginx stream`,
-    `${REFERENCE.nginx.keepalive} / ${REFERENCE.nginx.newconn} / ${REFERENCE.nginx.bigbody}, naive pipe ${REFERENCE.naive.keepalive} / ${REFERENCE.naive.newconn} / ${REFERENCE.naive.bigbody}, ` +
-      `C eXpServer stage 11 ${REFERENCE.cExpServer.keepalive} / ${REFERENCE.cExpServer.newconn} / ${REFERENCE.cExpServer.bigbody} (keep-alive / new connection / big body).`,
-  ].join("\n");
-  const skippedText = res.skipped.map((sk) => `skipped ${sk.target === "*" ? "" : `${TARGET_LABELS[sk.target]} `}(${sk.workload}): ${sk.reason}`).join("\n");
-  const text = [
-    `pnpm bench ${s.quick ? "--quick " : ""}- ${res.meta.startedAt} - ${machine.cpuModel}, ${machine.nproc} CPUs - ${generator} - ${res.meta.elapsedS} s`,
-    "",
-    table,
-    "",
-    verdicts,
-    "",
-    notes,
-    ...(skippedText ? ["", skippedText] : []),
-    "",
-  ].join("\n");
+  const { text, svg } = render(res);
   say("\n" + text);
 
   fs.mkdirSync(OUT_DIR, { recursive: true });
-  const svg = renderSvg(res, { slowGrowthMiB: SLOW_GROWTH_LIMIT / MiB, idleRssMB: IDLE_RSS_LIMIT / 1e6 });
   const json = JSON.stringify(res, null, 2) + "\n";
   for (const base of [stamp, "latest"]) {
     fs.writeFileSync(path.join(OUT_DIR, `${base}.json`), json);

@@ -124,6 +124,7 @@ export interface BenchResults {
   verdicts: Verdict[];
   profiles: {
     workload: string;
+    target: TargetId;
     file: string;
     busyMs: number;
     top: { fn: string; where: string; ms: number; pct: number }[];
@@ -298,7 +299,8 @@ export function summarise(res: BenchResults): Row[] {
   return rows;
 }
 
-const x = (v: number): string => `${v.toFixed(2)}x`;
+// Three decimals: a median of 1.004x must not read as the limit it misses.
+const x = (v: number): string => `${v.toFixed(3)}x`;
 
 function row(rows: Row[], key: string, target: TargetId): Row | undefined {
   return rows.find((r) => r.key === key && r.target === target);

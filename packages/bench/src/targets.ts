@@ -82,9 +82,9 @@ export async function startUpstream(): Promise<Running> {
 }
 
 export interface StartOptions {
-  /** Write a V8 CPU profile of the stage 11 proxy into this folder (node --cpu-prof). */
+  /** Write a V8 CPU profile of the Node proxy into this folder (node --cpu-prof). */
   profileDir?: string;
-  /** XPS_LOG=quiet: no INFO line per connection (and no SIGUSR2 stats line, which is INFO too). */
+  /** XPS_LOG=quiet: no INFO line per connection (older cores also dropped the SIGUSR2 stats line then). */
   quiet: boolean;
 }
 
@@ -123,12 +123,13 @@ async function startXps(upstreamPort: number, opts: StartOptions): Promise<Runni
   return { id: "xps", port, child };
 }
 
-async function startNaive(upstreamPort: number): Promise<Running> {
+async function startNaive(upstreamPort: number, profileDir?: string): Promise<Running> {
+  const prof = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
   const { child, port } = await startUntilListening("the naive proxy", async ([port]) => ({
     child: await spawnGuarded(
       "naive",
       process.execPath,
-      ["--import", "tsx", path.join(HERE, "naive-proxy.ts"), "--port", String(port), "--upstream", `127.0.0.1:${upstreamPort}`],
+      [...prof, "--import", "tsx", path.join(HERE, "naive-proxy.ts"), "--port", String(port), "--upstream", `127.0.0.1:${upstreamPort}`],
       { cwd: REPO_ROOT },
     ),
   }));
@@ -145,9 +146,12 @@ export interface NginxInfo {
 }
 
 /** Find nginx and its stream module, or say how to install them. */
-export function findNginx(): NginxInfo | { missing: string } {
-  const candidates = ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"];
-  const onPath = spawnSync("sh", ["-c", "command -v nginx"], { encoding: "utf8" }).stdout.trim();
+export function findNginx(env: NodeJS.ProcessEnv = process.env): NginxInfo | { missing: string } {
+  // XPS_BENCH_NGINX: another nginx binary, or "none" to leave nginx out.
+  const forced = env.XPS_BENCH_NGINX;
+  if (forced === "none") return { missing: `XPS_BENCH_NGINX=none leaves nginx out (it needs: ${NGINX_INSTALL_HINT})` };
+  const candidates = forced ? [forced] : ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"];
+  const onPath = forced ? "" : spawnSync("sh", ["-c", "command -v nginx"], { encoding: "utf8" }).stdout.trim();
   if (onPath) candidates.unshift(onPath);
   const bin = candidates.find((c) => fs.existsSync(c));
   if (bin === undefined) return { missing: `nginx is not installed; install it with: ${NGINX_INSTALL_HINT}` };
@@ -210,7 +214,7 @@ export async function startTarget(id: TargetId, upstream: Running, opts: StartOp
     case "xps":
       return startXps(upstream.port, opts);
     case "naive":
-      return startNaive(upstream.port);
+      return startNaive(upstream.port, opts.profileDir);
     case "nginx":
       if (nginx === null) throw new Error("nginx is not available");
       return startNginx(upstream.port, nginx);
