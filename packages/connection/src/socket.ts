@@ -39,10 +39,36 @@ export const SOCKET_OPTIONS = { allowHalfOpen: true, noDelay: true, highWaterMar
 /**
  * libuv reads a socket in chunks of up to 64 KiB, and Node keeps them as they
  * came. A read that spans two chunks makes Node copy both into a new buffer,
- * so socketRecv never asks for more than one chunk's worth: like recv(), it
- * may return fewer bytes than `max`.
+ * so socketRecv takes at most the first chunk Node holds: like recv(), it may
+ * return fewer bytes than `max`. The chunk's size comes from
+ * readable.readableBuffer, a getter Node has long had but does not document;
+ * where it is missing, socketRecv asks for at most RECV_CHUNK bytes.
  */
 export const RECV_CHUNK = 64 * 1024;
+
+interface StreamInternals {
+  readableBuffer?: unknown;
+  _readableState?: { bufferIndex?: number };
+}
+
+/** Bytes in the first chunk Node holds for this socket (RECV_CHUNK when it cannot tell). */
+function firstChunkLength(socket: Socket): number {
+  const s = socket as unknown as StreamInternals;
+  const buffer = s.readableBuffer;
+  if (Array.isArray(buffer)) {
+    // Node 20.13+ and 22: an array whose consumed slots are null.
+    const start = s._readableState?.bufferIndex ?? 0;
+    for (let i = start; i < buffer.length; i++) {
+      const chunk = buffer[i] as Buffer | null;
+      if (chunk) return chunk.length;
+    }
+  } else if (buffer && typeof buffer === "object" && "head" in buffer) {
+    // Older Node: a linked list.
+    const head = (buffer as { head: { data: Buffer } | null }).head;
+    if (head) return head.data.length;
+  }
+  return RECV_CHUNK;
+}
 
 /**
  * Read at most `max` bytes (max > 0). Returns the bytes, E_AGAIN when none are
@@ -58,7 +84,7 @@ export function socketRecv(socket: Socket, max: number): Buffer | typeof E_AGAIN
     socket.read();
     return E_AGAIN;
   }
-  const chunk: Buffer | null = socket.read(Math.min(available, max, RECV_CHUNK));
+  const chunk: Buffer | null = socket.read(Math.min(available, max, firstChunkLength(socket)));
   return chunk ?? E_AGAIN;
 }
 
