@@ -50,6 +50,7 @@ import {
   pidOf,
   startTarget,
   startUpstream,
+  prepareNodeTargets,
   stopRunning,
   xpsStats,
   type NginxInfo,
@@ -68,6 +69,8 @@ Usage: pnpm bench [options]
                           keepalive, newconn and bigbody, 3 for the others;
                           --quick: 2 and 1)
   --generator NAME        wrk (default when installed) or autocannon
+  --tsx                   run the two Node proxies under --import tsx, as
+                          pnpm start does, instead of as esbuild bundles
   --profile               also write CPU profiles of the two Node proxies per
                           workload (node --cpu-prof) and print their top
                           functions; the profiler slows them down
@@ -89,7 +92,7 @@ const FD_NEEDED = 4096;
 class UsageError extends Error {}
 
 function parseCli(argv: string[]): Settings | "help" | { report: string } {
-  let values: { quick?: boolean; only?: string; reps?: string; generator?: string; profile?: boolean; report?: string; help?: boolean };
+  let values: { quick?: boolean; only?: string; reps?: string; generator?: string; profile?: boolean; tsx?: boolean; report?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -99,6 +102,7 @@ function parseCli(argv: string[]): Settings | "help" | { report: string } {
         reps: { type: "string" },
         generator: { type: "string" },
         profile: { type: "boolean" },
+        tsx: { type: "boolean" },
         report: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -154,6 +158,7 @@ function parseCli(argv: string[]): Settings | "help" | { report: string } {
     idleMeasureS: quick ? 3 : 10,
     idleCounts: [100, 1000],
     profile: values.profile === true,
+    nodeRunner: values.tsx === true ? "tsx" : "bundle",
   };
 }
 
@@ -672,6 +677,12 @@ async function main(): Promise<void> {
   if (s.profile) say("  --profile: the Node proxies run under node --cpu-prof, which slows them down; compare ratios from runs without it");
   for (const sk of res.skipped) say(`  skipped ${sk.target === "*" ? "" : `${TARGET_LABELS[sk.target]} `}(${sk.workload === "*" ? "all workloads" : sk.workload}): ${sk.reason}`);
 
+  await prepareNodeTargets(s.nodeRunner);
+  say(
+    s.nodeRunner === "bundle"
+      ? "  the two Node proxies run as esbuild bundles on plain node (no TypeScript loader); --tsx runs them as pnpm start does"
+      : "  the two Node proxies run under --import tsx, as pnpm start does (the loader adds about 35 MB of RSS)",
+  );
   const upstream = await startUpstream();
   const ctx: Ctx = { s, res, upstream, nginx, wrk, curl, stamp };
   let failures = 0;

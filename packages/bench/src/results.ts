@@ -94,6 +94,8 @@ export interface Settings {
   settleMinS: number;
   idleCounts: number[];
   profile: boolean;
+  /** How the two Node proxies run: esbuild bundles on plain node (default), or under --import tsx as `pnpm start` does. */
+  nodeRunner: "bundle" | "tsx";
 }
 
 export interface BenchResults {

@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { bundle } from "./build.ts";
 import { fileURLToPath } from "node:url";
 import { atExit, spawnGuarded, type Child } from "./children.ts";
 import { freePorts, waitForPort } from "./proc.ts";
@@ -26,6 +27,25 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(HERE, "../../..");
 export const STAGE_DIR = path.join(REPO_ROOT, "stages/stage-11-upstream");
 const REGISTER = fileURLToPath(import.meta.resolve("@xps/course/variant"));
+
+/** The bundled Node targets (see build.ts), or null to run them under tsx. */
+let bundles: Record<"xps" | "naive", string> | null = null;
+
+/** Bundle the stage 11 server and the naive proxy (or choose tsx) before any target starts. */
+export async function prepareNodeTargets(runner: "bundle" | "tsx"): Promise<void> {
+  if (runner === "tsx") {
+    bundles = null;
+    return;
+  }
+  const { files, dir } = await bundle({ xps: path.join(STAGE_DIR, "server.ts"), naive: path.join(HERE, "naive-proxy.ts") });
+  process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+  bundles = { xps: files.xps!, naive: files.naive! };
+}
+
+/** How to run a Node target: its bundle on plain node, or its TypeScript under tsx (plus extra loader flags). */
+function nodeEntry(id: "xps" | "naive", source: string, loader: string[] = []): string[] {
+  return bundles === null ? ["--import", "tsx", ...loader, source] : [bundles[id]];
+}
 
 export interface Running {
   id: TargetId | "upstream";
@@ -96,11 +116,7 @@ async function startXps(upstreamPort: number, opts: StartOptions): Promise<Runni
       const prof = opts.profileDir ? ["--cpu-prof", "--cpu-prof-dir", opts.profileDir] : [];
       const args = [
         ...prof,
-        "--import",
-        "tsx",
-        "--import",
-        REGISTER,
-        path.join(STAGE_DIR, "server.ts"),
+        ...nodeEntry("xps", path.join(STAGE_DIR, "server.ts"), ["--import", REGISTER]),
         "--ports",
         ports.join(","),
         "--upstream",
@@ -129,7 +145,7 @@ async function startNaive(upstreamPort: number, profileDir?: string): Promise<Ru
     child: await spawnGuarded(
       "naive",
       process.execPath,
-      [...prof, "--import", "tsx", path.join(HERE, "naive-proxy.ts"), "--port", String(port), "--upstream", `127.0.0.1:${upstreamPort}`],
+      [...prof, ...nodeEntry("naive", path.join(HERE, "naive-proxy.ts")), "--port", String(port), "--upstream", `127.0.0.1:${upstreamPort}`],
       { cwd: REPO_ROOT },
     ),
   }));
