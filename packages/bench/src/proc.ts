@@ -1,37 +1,11 @@
 // What a process costs, read from Linux's /proc, and a few facts about the
-// machine. (@xps/testkit has the same readers, but its index pulls in vitest,
-// which a plain Node process should not load.)
+// machine. The plain readers come from @xps/testkit's proc and ports modules
+// (not its index, which pulls in vitest); the bench adds the finer ones.
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 
-/** Resident memory in bytes (VmRSS), or 0 when the process is gone. */
-export function rssBytes(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
-
-/**
- * CPU time (utime + stime, all threads, including threads that have exited)
- * in milliseconds. /proc reports it in 10 ms ticks, which is plenty over a
- * run of several seconds.
- */
-export function cpuMs(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) may hold spaces; the fields after its ')' are fixed.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
-}
+export { cpuMs, isAlive, rssBytes } from "@xps/testkit/proc";
+export { freePorts, waitForPort } from "@xps/testkit/ports";
 
 /**
  * CPU time in nanoseconds, summed over the process's live threads from
@@ -55,15 +29,6 @@ export function cpuNs(pid: number): number | null {
   }
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
-
 /** The soft and hard limits on open files of this process. */
 export function openFileLimits(): { soft: number; hard: number } | null {
   try {
@@ -76,43 +41,6 @@ export function openFileLimits(): { soft: number; hard: number } | null {
   }
 }
 
-/** `n` distinct ports that were free a moment ago on 127.0.0.1. */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  try {
-    const ports: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const server = net.createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolve());
-      });
-      ports.push((server.address() as net.AddressInfo).port);
-    }
-    return ports;
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  }
-}
-
-/** Resolves true once something accepts TCP connections on 127.0.0.1:port, false after `timeoutMs`. */
-export async function waitForPort(port: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: "127.0.0.1", port });
-      s.once("connect", () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once("error", () => resolve(false));
-    });
-    if (ok) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
 
 export interface MachineInfo {
   cpuModel: string;

@@ -88,7 +88,7 @@ export function socketCount(pid: number): number {
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return fs.existsSync(`/proc/${pid}`) && !fs.readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+    return !/\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return false;
   }
