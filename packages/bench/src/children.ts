@@ -7,9 +7,9 @@
 // guard kills the program. On an ordinary exit, an error or Ctrl+C the bench
 // also kills every child itself (see installCleanup).
 import { spawn, type ChildProcess } from "node:child_process";
+import { LineLog } from "@xps/testkit/lines";
 import { isAlive } from "./proc.ts";
 
-const ANSI = /\x1b\[[0-9;]*m/g;
 const MAX_LINES = 2000;
 
 const live = new Set<Child>();
@@ -38,43 +38,29 @@ export class Child {
   readonly name: string;
   readonly guard: ChildProcess;
   pid = -1;
-  private lines: string[] = [];
-  private partial = "";
-  private waiters = new Set<(line: string) => void>();
+  /** The program's output (the guard's pid line is taken out of it). */
+  readonly output = new LineLog(MAX_LINES, (line) => {
+    const m = /^__bench_child_pid (\d+)$/.exec(line);
+    if (m === null || this.pid !== -1) return true;
+    this.pid = Number(m[1]);
+    return false;
+  });
   exited = false;
 
   constructor(name: string, guard: ChildProcess) {
     this.name = name;
     this.guard = guard;
-    const take = (data: Buffer): void => {
-      const parts = (this.partial + data.toString("utf8")).split("\n");
-      this.partial = parts.pop() ?? "";
-      for (const raw of parts) this.addLine(raw.replace(ANSI, ""));
-    };
-    guard.stdout?.on("data", take);
-    guard.stderr?.on("data", take);
+    guard.stdout?.on("data", (d: Buffer) => this.output.feed(d));
+    guard.stderr?.on("data", (d: Buffer) => this.output.feed(d));
     guard.on("exit", () => {
       this.exited = true;
       live.delete(this);
-      if (this.partial) this.addLine(this.partial);
-      this.partial = "";
-      for (const w of [...this.waiters]) w("");
+      this.output.end();
     });
   }
 
-  private addLine(line: string): void {
-    const m = /^__bench_child_pid (\d+)$/.exec(line);
-    if (m && this.pid === -1) {
-      this.pid = Number(m[1]);
-    } else {
-      this.lines.push(line);
-      if (this.lines.length > MAX_LINES) this.lines.splice(0, this.lines.length - MAX_LINES);
-    }
-    for (const w of [...this.waiters]) w(line);
-  }
-
   log(): string[] {
-    return [...this.lines];
+    return this.output.lines();
   }
 
   alive(): boolean {
@@ -83,23 +69,7 @@ export class Child {
 
   /** The next line matching `re` (or one already printed, when `past`), null on timeout or exit. */
   waitForLine(re: RegExp, timeoutMs: number, past = true): Promise<string | null> {
-    if (past) {
-      const found = this.lines.find((l) => re.test(l));
-      if (found !== undefined) return Promise.resolve(found);
-    }
-    return new Promise((resolve) => {
-      const done = (v: string | null): void => {
-        clearTimeout(timer);
-        this.waiters.delete(waiter);
-        resolve(v);
-      };
-      const waiter = (line: string): void => {
-        if (line !== "" && re.test(line)) done(line);
-        else if (this.exited) done(null);
-      };
-      const timer = setTimeout(() => done(null), timeoutMs);
-      this.waiters.add(waiter);
-    });
+    return this.output.waitFor(re, timeoutMs, past);
   }
 
   signal(sig: NodeJS.Signals): void {

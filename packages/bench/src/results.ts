@@ -3,6 +3,7 @@
 import { ratioSpread, spread, type Spread } from "./stats.ts";
 import { PROXY_IDS, TARGET_IDS, type TargetId } from "./targets.ts";
 import type { MachineInfo } from "./proc.ts";
+import type { LoadResult } from "./generators.ts";
 
 export const WORKLOADS = ["keepalive", "newconn", "bigbody", "slowreader", "idle"] as const;
 export type WorkloadId = (typeof WORKLOADS)[number];
@@ -18,19 +19,11 @@ export const SLOW_GROWTH_SAME = 4 * MiB;
 export const IDLE_CPU_LIMIT_MS = 10;
 export const IDLE_RSS_LIMIT = 80e6;
 
-export interface ThroughputRun {
+/** One measured run: what the generator reported (LoadResult), and what the bench read around it. */
+export interface ThroughputRun extends LoadResult {
   rep: number;
   target: TargetId;
   error: string | null;
-  requests: number;
-  durationS: number;
-  bytes: number;
-  rps: number;
-  mbps: number;
-  p50Ms: number | null;
-  p99Ms: number | null;
-  /** Socket errors, timeouts, non-2xx answers reported by the generator. */
-  errors: number;
   /** CPU the proxy process used during the measured run (null for direct). */
   proxyCpuMs: number | null;
   upstreamCpuMs: number;

@@ -6,9 +6,9 @@ import { fileURLToPath } from "node:url";
 import { readStageMeta, variantName, type Variant } from "@xps/course/overrides";
 import { cpuMs, isAlive, rssBytes, socketCount, tcpSockets, type TcpSocket } from "./proc.ts";
 import { freePorts } from "./ports.ts";
+import { LineLog } from "./lines.ts";
 
 const REGISTER = fileURLToPath(import.meta.resolve("@xps/course/variant"));
-const ANSI = /\x1b\[[0-9;]*m/g;
 const MAX_LOG_LINES = 4000;
 
 export interface ServerStats {
@@ -40,10 +40,7 @@ export class StageServer {
   readonly ports: number[];
   readonly stage: string;
   readonly variant: Variant;
-  private lines: string[] = [];
-  private dropped = 0;
-  private partial = "";
-  private lineWaiters = new Set<(line: string) => void>();
+  readonly output = new LineLog(MAX_LOG_LINES);
   exitCode: number | null = null;
   exitSignal: string | null = null;
 
@@ -52,30 +49,13 @@ export class StageServer {
     this.stage = stage;
     this.ports = ports;
     this.variant = variant;
-    const take = (data: Buffer): void => {
-      const text = this.partial + data.toString("utf8");
-      const parts = text.split("\n");
-      this.partial = parts.pop() ?? "";
-      for (const raw of parts) this.addLine(raw.replace(ANSI, ""));
-    };
-    child.stdout?.on("data", take);
-    child.stderr?.on("data", take);
+    child.stdout?.on("data", (d: Buffer) => this.output.feed(d));
+    child.stderr?.on("data", (d: Buffer) => this.output.feed(d));
     child.on("exit", (code, signal) => {
       this.exitCode = code;
       this.exitSignal = signal;
-      if (this.partial) this.addLine(this.partial.replace(ANSI, ""));
-      this.partial = "";
-      for (const w of [...this.lineWaiters]) w("");
+      this.output.end();
     });
-  }
-
-  private addLine(line: string): void {
-    this.lines.push(line);
-    if (this.lines.length > MAX_LOG_LINES) {
-      this.lines.splice(0, this.lines.length - MAX_LOG_LINES);
-      this.dropped++;
-    }
-    for (const w of [...this.lineWaiters]) w(line);
   }
 
   get pid(): number {
@@ -84,13 +64,14 @@ export class StageServer {
 
   /** The log so far, colour codes removed. */
   log(): string[] {
-    return [...this.lines];
+    return this.output.lines();
   }
 
   /** The last `n` log lines, preferring ERROR and WARNING lines when there are many. */
   logTail(n = 8): string[] {
-    const errors = this.lines.filter((l) => l.startsWith("[ERROR]") || l.startsWith("[WARNING]") || l.startsWith("error:"));
-    const picked = errors.length > 0 ? errors : this.lines;
+    const lines = this.output.lines();
+    const errors = lines.filter((l) => l.startsWith("[ERROR]") || l.startsWith("[WARNING]") || l.startsWith("error:"));
+    const picked = errors.length > 0 ? errors : lines;
     const unique = [...new Set(picked)];
     return unique.slice(-n);
   }
@@ -101,23 +82,7 @@ export class StageServer {
 
   /** A line matching `re` (among those still to come, or already logged when `past` is true). */
   waitForLine(re: RegExp, timeoutMs: number, past = false): Promise<string | null> {
-    if (past) {
-      const found = this.lines.find((l) => re.test(l));
-      if (found !== undefined) return Promise.resolve(found);
-    }
-    return new Promise((resolve) => {
-      const done = (v: string | null): void => {
-        clearTimeout(timer);
-        this.lineWaiters.delete(waiter);
-        resolve(v);
-      };
-      const waiter = (line: string): void => {
-        if (re.test(line)) done(line);
-        else if (!this.alive() && this.exitCode !== null) done(null);
-      };
-      const timer = setTimeout(() => done(null), timeoutMs);
-      this.lineWaiters.add(waiter);
-    });
+    return this.output.waitFor(re, timeoutMs, past);
   }
 
   /** Ask the server for its counts (SIGUSR2) and wait for the stats line. */
@@ -201,7 +166,7 @@ export async function startStageServer(opts: StartOptions): Promise<StageServer>
         }
       };
       for (const l of server.log()) check(l);
-      server["lineWaiters"].add(check);
+      server.output.onLine((l) => l !== null && check(l));
       child.once("exit", () => {
         clearTimeout(timer);
         resolve(false);
