@@ -7,7 +7,7 @@
 // guard kills the program. On an ordinary exit, an error or Ctrl+C the bench
 // also kills every child itself (see installCleanup).
 import { spawn, type ChildProcess } from "node:child_process";
-import { LineLog } from "@xps/testkit/lines";
+import { LineLog } from "@xps/utils/lines";
 import { isAlive } from "./proc.ts";
 
 const MAX_LINES = 2000;

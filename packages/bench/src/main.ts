@@ -57,6 +57,7 @@ import {
   type Running,
   type TargetId,
 } from "./targets.ts";
+import { scriptArgs } from "@xps/utils/args";
 
 const USAGE = `pnpm bench: the stage 11 proxy against direct, a naive Node proxy and nginx stream
 
@@ -592,8 +593,8 @@ function reportSaved(file: string): void {
 async function main(): Promise<void> {
   let settings: Settings | "help" | { report: string };
   try {
-    const argv = process.argv.slice(2);
-    settings = parseCli(argv[0] === "--" ? argv.slice(1) : argv);
+    const argv = scriptArgs();
+    settings = parseCli(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`bench: ${err.message} (see pnpm bench --help)\n`);

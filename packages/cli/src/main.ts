@@ -7,6 +7,7 @@
 import { Argument, Command, CommanderError, Option } from "commander";
 import pc from "picocolors";
 import { CommandError, UsageError } from "./context.ts";
+import { scriptArgs } from "@xps/utils/args";
 
 const program = new Command();
 
@@ -163,8 +164,7 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-// pnpm passes a literal "--" through to the script; it separates nothing here.
-const argv = process.argv.slice(2).filter((a, i) => !(i === 0 && a === "--"));
+const argv = scriptArgs();
 const where = commandName(argv);
 for (const c of [program, ...program.commands]) {
   c.exitOverride();

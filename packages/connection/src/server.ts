@@ -12,6 +12,7 @@ import {
   formatHostPort,
   logger,
   parseHostPort,
+  scriptArgs,
   type HostPort,
 } from "@xps/utils";
 import { coreCreate, coreDestroy, coreStats, type Core } from "@xps/core/core";
@@ -166,9 +167,7 @@ export async function runStageServer(
 ): Promise<Core> {
   let options: ServerOptions | "help";
   try {
-    // pnpm passes a literal "--" through (`pnpm start -- --ports ...`); drop it.
-    const argv = process.argv.slice(2);
-    options = parseServerArgs(argv[0] === "--" ? argv.slice(1) : argv, process.env, spec);
+    options = parseServerArgs(scriptArgs(), process.env, spec);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`error: ${err.message}\n`);

@@ -2,7 +2,7 @@
 // listeners and sockets on loopback, and the counts the core keeps.
 import net from "node:net";
 import { afterEach, beforeEach, expect, test } from "vitest";
-import { setLogSink } from "@xps/utils";
+import { captureLog } from "@xps/utils";
 import { coreCreate, coreStats, type Core } from "@xps/core/core";
 import { echo, proxyTo } from "../src/routes.ts";
 import { serverStart, serverStop } from "../src/server.ts";
@@ -11,16 +11,15 @@ import type { ConnectionHandler } from "../src/listener.ts";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let core: Core;
 let log: string[];
-const previous = setLogSink(null);
+let restoreLog: () => void;
 
 beforeEach(() => {
-  log = [];
-  setLogSink((l) => log.push(l));
+  ({ lines: log, restore: restoreLog } = captureLog());
   core = coreCreate();
 });
 afterEach(() => {
   serverStop(core);
-  setLogSink(previous);
+  restoreLog();
 });
 
 async function listen(handler: ConnectionHandler): Promise<number> {

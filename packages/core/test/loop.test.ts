@@ -1,22 +1,21 @@
 import net from "node:net";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { setLogSink } from "@xps/utils";
+import { captureLog } from "@xps/utils";
 import { coreCreate, coreStats, type Core } from "../src/core.ts";
 import { loopAttach, loopDestroy, loopDetach, loopRun, loopSchedule } from "../src/loop.ts";
 import { pipeCreate, pipeSinkClear, pipeSinkCreate, pipeSourceCreate, pipeSourceWrite, type PipeSink, type PipeSource } from "../src/pipe.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let log: string[];
+let restoreLog: () => void;
 let core: Core;
-const previous = setLogSink(null);
 beforeEach(() => {
-  log = [];
-  setLogSink((l) => log.push(l));
+  ({ lines: log, restore: restoreLog } = captureLog());
   core = coreCreate();
 });
 afterEach(() => {
   loopDestroy(core.loop);
-  setLogSink(previous);
+  restoreLog();
 });
 
 interface Owner {

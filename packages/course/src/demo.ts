@@ -11,6 +11,7 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { LineLog, scriptArgs, waitForPort } from "@xps/utils";
 import { repoRoot } from "./stages.ts";
 
 const REGISTER = fileURLToPath(import.meta.resolve("@xps/course/variant"));
@@ -28,38 +29,20 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-function waitForPort(port: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve) => {
-    const attempt = (): void => {
-      const s = net.connect(port, "127.0.0.1");
-      s.once("connect", () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once("error", () => (Date.now() > deadline ? resolve(false) : setTimeout(attempt, 100)));
-    };
-    attempt();
-  });
-}
-
 function prefixed(child: ChildProcess, label: string): void {
-  for (const stream of [child.stdout, child.stderr]) {
-    let partial = "";
-    stream?.on("data", (d: Buffer) => {
-      const lines = (partial + d.toString()).split("\n");
-      partial = lines.pop() ?? "";
-      for (const l of lines) process.stdout.write(`${label} ${l}\n`);
-    });
-  }
+  const output = new LineLog(0);
+  child.stdout?.on("data", (d: Buffer) => output.feed(d));
+  child.stderr?.on("data", (d: Buffer) => output.feed(d));
+  output.onLine((line) => {
+    if (line !== null) process.stdout.write(`${label} ${line}\n`);
+  });
 }
 
 async function main(): Promise<void> {
   let values;
   try {
-    const args = process.argv.slice(2).filter((a, i) => !(i === 0 && a === "--"));
     ({ values } = parseArgs({
-      args,
+      args: scriptArgs(),
       options: {
         port: { type: "string", default: "3000" },
         dir: { type: "string", default: path.join(repoRoot, "docs") },

@@ -9,6 +9,7 @@
 import fs from "node:fs";
 import net from "node:net";
 import { parseArgs } from "node:util";
+import { scriptArgs } from "@xps/utils/args";
 import { rssBytes } from "./proc.ts";
 
 /** The pid of the process listening on a TCP port (from /proc/net/tcp*), or null. */
@@ -55,10 +56,8 @@ const MiB = 2 ** 20;
 async function main(): Promise<void> {
   let values;
   try {
-    // pnpm passes a literal "--" through to the script; it separates nothing here.
-    const args = process.argv.slice(2).filter((a, i) => !(i === 0 && a === "--"));
     ({ values } = parseArgs({
-      args,
+      args: scriptArgs(),
       options: { port: { type: "string", default: "8001" }, host: { type: "string", default: "127.0.0.1" }, size: { type: "string", default: "1GiB" }, help: { type: "boolean" } },
     }));
   } catch (err) {

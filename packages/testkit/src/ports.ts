@@ -22,20 +22,4 @@ export async function freePorts(n: number): Promise<number[]> {
   }
 }
 
-/** Resolves true once something accepts TCP connections on host:port, false after `timeoutMs`. */
-export async function waitForPort(port: number, timeoutMs: number, host = "127.0.0.1"): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host, port });
-      s.once("connect", () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once("error", () => resolve(false));
-    });
-    if (ok) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
+export { waitForPort } from "@xps/utils/net";

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { readStageMeta, variantName, type Variant } from "@xps/course/overrides";
 import { cpuMs, isAlive, rssBytes, socketCount, tcpSockets, type TcpSocket } from "./proc.ts";
 import { freePorts } from "./ports.ts";
-import { LineLog } from "./lines.ts";
+import { LineLog } from "@xps/utils/lines";
 
 const REGISTER = fileURLToPath(import.meta.resolve("@xps/course/variant"));
 const MAX_LOG_LINES = 4000;

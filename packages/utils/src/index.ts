@@ -1,5 +1,7 @@
+export * from "./args.ts";
 export * from "./buffer.ts";
 export * from "./constants.ts";
+export * from "./lines.ts";
 export * from "./logger.ts";
 export * from "./net.ts";
 export * from "./result.ts";

@@ -33,6 +33,13 @@ export function setLogSink(next: LogSink | null): LogSink {
   return previous;
 }
 
+/** Collect log lines in `lines` instead of printing them, until restore(). */
+export function captureLog(): { lines: string[]; restore: () => void } {
+  const lines: string[] = [];
+  const previous = setLogSink((line) => lines.push(line));
+  return { lines, restore: () => void setLogSink(previous) };
+}
+
 let debug = false;
 let quietMode = false;
 

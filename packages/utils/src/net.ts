@@ -1,4 +1,5 @@
 // Small address helpers (xps_utils.c: is_valid_port and friends).
+import net from "node:net";
 
 export function isValidPort(port: number): boolean {
   return Number.isInteger(port) && port >= 0 && port <= 65535;
@@ -24,4 +25,22 @@ export function parseHostPort(text: string, defaultHost = "127.0.0.1"): HostPort
 
 export function formatHostPort(addr: HostPort): string {
   return addr.host.includes(":") ? `[${addr.host}]:${addr.port}` : `${addr.host}:${addr.port}`;
+}
+
+/** Resolves true once something accepts TCP connections on host:port, false after `timeoutMs`. */
+export async function waitForPort(port: number, timeoutMs: number, host = "127.0.0.1"): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host, port });
+      s.once("connect", () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
 }

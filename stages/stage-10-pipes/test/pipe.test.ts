@@ -3,7 +3,7 @@
 // and the core below call your functions too).
 import path from "node:path";
 import { afterEach, beforeEach } from "vitest";
-import { E_FAIL, OK, setLogSink } from "@xps/utils";
+import { E_FAIL, OK, captureLog } from "@xps/utils";
 import { coreCreate, type Core } from "@xps/core/core";
 import { handlePipes } from "@xps/core/loop";
 import {
@@ -29,15 +29,12 @@ import { defineStage, type MilestoneContext } from "@xps/testkit";
 
 const stage = defineStage(path.join(import.meta.dirname, ".."));
 
-let log: string[] = [];
-let restore: ReturnType<typeof setLogSink> | null = null;
+// The pipe's ERROR lines (a refused write, say) are expected here: keep them off the report.
+let log: ReturnType<typeof captureLog> | null = null;
 beforeEach(() => {
-  log = [];
-  restore = setLogSink((line) => log.push(line));
+  log = captureLog();
 });
-afterEach(() => {
-  if (restore) setLogSink(restore);
-});
+afterEach(() => log?.restore());
 
 interface Owner {
   name: string;
