@@ -1,32 +1,44 @@
 // The system calls of the C course, as Node offers them on a net.Socket.
 //
 //   C                         here                Node underneath
-//   recv(fd, buf, n, 0)       socketRecv(s, n)    socket.read(k) in paused mode
-//     > 0 bytes                 a Buffer            bytes libuv already read
-//     -1, errno EAGAIN          E_AGAIN             nothing buffered yet
-//     0 (peer closed)           E_EOF               the stream has ended
+//   recv(fd, buf, n, 0)       socketRecv(s, n)    bytes libuv already read, kept
+//     > 0 bytes                 a Buffer            in the socket's receive queue
+//     -1, errno EAGAIN          E_AGAIN             the queue is empty
+//     0 (peer closed)           E_EOF               empty, and the stream has ended
 //   send(fd, buf, n, ...)     socketSend(s, buf)  socket.write(buf)
 //     n (all taken)             true                below the write high-water mark
 //     -1, errno EAGAIN          false               above it: wait for 'drain'
 //   shutdown(fd, SHUT_WR)     socketShutdown(s)   socket.end()
 //   close(fd)                 socketClose(s)      socket.destroy(), after a flush
 //
-// Two differences matter. Node's write never refuses bytes: a false return
-// means "stop for now", and the bytes are already queued. And Node's read
-// returns null when asked for more bytes than it holds, so socketRecv asks
-// for at most what is there.
+// In C the bytes a peer sent wait in the kernel until recv() takes them. In
+// Node, libuv reads them as soon as they arrive and hands each chunk to the
+// socket's 'data' listeners. socketOpen gives every socket of the server a
+// receive queue that keeps those chunks until the source handler asks for
+// them: it plays the kernel's receive buffer. When the queue holds
+// RECV_WINDOW bytes the socket is paused, so libuv stops reading and the rest
+// waits in the kernel, exactly as it would in C; socketRecv resumes it once
+// the queue has room again.
+//
+// Node's write never refuses bytes: a false return means "stop for now", and
+// the bytes are already queued.
 import type { Socket } from "node:net";
-import { E_AGAIN, E_EOF } from "@xps/utils";
+import { BufferList, DEFAULT_PIPE_BUFF_THRESH, E_AGAIN, E_EOF } from "@xps/utils";
 
 /**
- * How many bytes Node itself buffers per socket and direction before it stops
- * reading from the kernel, or before write() asks us to wait (the stream
- * high-water marks; think SO_RCVBUF and SO_SNDBUF). Node's default, 16 KiB,
- * would make it stop and restart reading for every 64 KiB that libuv reads;
- * at 256 KiB a busy socket is read in large batches, and the pipe threshold
- * still bounds what the server holds.
+ * How many bytes Node itself queues for writing per socket before write()
+ * asks us to wait (think SO_SNDBUF), and how much it reads ahead into its own
+ * buffer while a socket is paused. Node's default is 16 KiB.
  */
 export const SOCKET_HIGH_WATER_MARK = 256 * 1024;
+
+/**
+ * The most a socket's receive queue holds before the socket is paused (the
+ * kernel's receive window, in C terms): a pipe's worth, the default pipe
+ * threshold. So a source holds its peer back only once its pipe is full and
+ * as much again waits to go into it, not at Node's 16 KiB mark.
+ */
+export const RECV_WINDOW = DEFAULT_PIPE_BUFF_THRESH;
 
 /**
  * The options every socket of the server is made with, accepted or dialled:
@@ -34,58 +46,74 @@ export const SOCKET_HIGH_WATER_MARK = 256 * 1024;
  * the rest), noDelay (send small replies at once, as nginx does), and the
  * high-water mark above.
  */
-export const SOCKET_OPTIONS = { allowHalfOpen: true, noDelay: true, highWaterMark: SOCKET_HIGH_WATER_MARK } as const;
+export const SOCKET_OPTIONS = {
+  allowHalfOpen: true,
+  noDelay: true,
+  highWaterMark: SOCKET_HIGH_WATER_MARK,
+} as const;
 
-/**
- * libuv reads a socket in chunks of up to 64 KiB, and Node keeps them as they
- * came. A read that spans two chunks makes Node copy both into a new buffer,
- * so socketRecv takes at most the first chunk Node holds: like recv(), it may
- * return fewer bytes than `max`. The chunk's size comes from
- * readable.readableBuffer, a getter Node has long had but does not document;
- * where it is missing, socketRecv asks for at most RECV_CHUNK bytes.
- */
-export const RECV_CHUNK = 64 * 1024;
-
-interface StreamInternals {
-  readableBuffer?: unknown;
-  _readableState?: { bufferIndex?: number };
+interface Received {
+  /** Chunks Node read for us that socketRecv has not taken yet. */
+  queue: BufferList;
+  /** The queue was full and the socket is paused. */
+  paused: boolean;
 }
 
-/** Bytes in the first chunk Node holds for this socket (RECV_CHUNK when it cannot tell). */
-function firstChunkLength(socket: Socket): number {
-  const s = socket as unknown as StreamInternals;
-  const buffer = s.readableBuffer;
-  if (Array.isArray(buffer)) {
-    // Node 20.13+ and 22: an array whose consumed slots are null.
-    const start = s._readableState?.bufferIndex ?? 0;
-    for (let i = start; i < buffer.length; i++) {
-      const chunk = buffer[i] as Buffer | null;
-      if (chunk) return chunk.length;
-    }
-  } else if (buffer && typeof buffer === "object" && "head" in buffer) {
-    // Older Node: a linked list.
-    const head = (buffer as { head: { data: Buffer } | null }).head;
-    if (head) return head.data.length;
+const RECEIVED: unique symbol = Symbol("xps received bytes");
+type WithQueue = Socket & { [RECEIVED]?: Received };
+
+/** The socket's 'data' listener (one function for every socket): keep the chunk, pause when full. */
+function onData(this: WithQueue, chunk: Buffer): void {
+  const rx = this[RECEIVED]!;
+  rx.queue.append(chunk);
+  if (!rx.paused && rx.queue.len >= RECV_WINDOW) {
+    rx.paused = true;
+    this.pause();
   }
-  return RECV_CHUNK;
+}
+
+/**
+ * Give the socket its receive queue, once, before anything listens for its
+ * 'data' (the loop does, as its read edge): from then on every byte that
+ * arrives is kept until socketRecv takes it.
+ */
+export function socketOpen(socket: Socket): void {
+  const s = socket as WithQueue;
+  if (s[RECEIVED] !== undefined) return;
+  s[RECEIVED] = { queue: new BufferList(), paused: false };
+  s.on("data", onData);
+}
+
+/** Bytes received and not yet taken by socketRecv. */
+export function socketPending(socket: Socket): number {
+  return (socket as WithQueue)[RECEIVED]?.queue.len ?? 0;
 }
 
 /**
  * Read at most `max` bytes (max > 0). Returns the bytes, E_AGAIN when none are
- * there yet (the socket says 'readable' when some arrive), or E_EOF when the
- * peer has finished sending.
+ * there yet (a 'data' event follows when some arrive), or E_EOF when the peer
+ * has finished sending and everything it sent was taken. Like recv(), it may
+ * return fewer bytes than `max`: at most one received chunk, never a copy.
  */
 export function socketRecv(socket: Socket, max: number): Buffer | typeof E_AGAIN | typeof E_EOF {
-  const available = socket.readableLength;
-  if (available === 0) {
-    if (socket.readableEnded) return E_EOF;
-    // Nothing buffered: this read() returns null and asks Node to tell us
-    // ('readable' or 'end') when that changes. That is the edge we wait for.
-    socket.read();
-    return E_AGAIN;
+  const s = socket as WithQueue;
+  if (s[RECEIVED] === undefined) socketOpen(socket);
+  const rx = s[RECEIVED]!;
+  const queue = rx.queue;
+  let chunk = queue.first();
+  if (chunk === null) {
+    if (rx.paused) resumeReceiving(socket, rx);
+    return socket.readableEnded ? E_EOF : E_AGAIN;
   }
-  const chunk: Buffer | null = socket.read(Math.min(available, max, firstChunkLength(socket)));
-  return chunk ?? E_AGAIN;
+  if (chunk.length > max) chunk = chunk.subarray(0, max);
+  queue.clear(chunk.length);
+  if (rx.paused && queue.len < RECV_WINDOW) resumeReceiving(socket, rx);
+  return chunk;
+}
+
+function resumeReceiving(socket: Socket, rx: Received): void {
+  rx.paused = false;
+  socket.resume();
 }
 
 /** Hand bytes to the socket. False means "the send queue is full: wait for 'drain'". */
@@ -110,6 +138,9 @@ function ignoreError(): void {}
  * leaves sent bytes to the kernel.
  */
 export function socketClose(socket: Socket): void {
+  // Nobody will take what is still received: let it go with the socket.
+  const rx = (socket as WithQueue)[RECEIVED];
+  if (rx !== undefined) rx.queue.clear(rx.queue.len);
   // Errors after this point concern nobody, but must not crash the process.
   if (socket.listenerCount("error") === 0) socket.on("error", ignoreError);
   if (socket.destroyed) return;

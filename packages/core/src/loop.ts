@@ -10,7 +10,7 @@
 // callbacks and flags:
 //
 //   epoll / C                                Node event -> loop callback
-//   EPOLLIN (data, or recv() would give 0)   'readable', 'end'  -> readCb
+//   EPOLLIN (data, or recv() would give 0)   'data', 'end'      -> readCb
 //   EPOLLOUT (send() would not block)        'drain', 'connect' -> writeCb
 //   EPOLLERR | EPOLLHUP                      'error', 'close'   -> closeCb
 //   listening socket readable (accept)       'connection'       -> readCb(socket)
@@ -21,10 +21,12 @@
 // times, and then queues another pass with setImmediate, which Node runs only
 // after polling for I/O without blocking: that is epoll_wait with timeout 0.
 // (C calls epoll_wait(0) between every two passes; it is one cheap system
-// call. Yielding to Node costs a whole turn, and a socket drained by one chunk
-// per turn is stopped and restarted by Node every 64 KiB, so a few passes run
-// back to back before the loop yields.) When no pipe can progress nothing is queued, Node blocks in
-// epoll_wait, and an idle server uses no CPU. There are no timers that poll.
+// call. Yielding to Node costs a whole turn, and a pass moves one read per
+// pipe while one poll phase can bring in a megabyte, so passes run back to
+// back until nothing moves; new bytes only arrive in the next poll, so they
+// end on their own, and the cap keeps a busy turn from starving timers.)
+// When no pipe can progress nothing is queued, Node blocks in epoll_wait, and
+// an idle server uses no CPU. There are no timers that poll.
 import type { Server, Socket } from "node:net";
 import { describeError, logger } from "@xps/utils";
 import type { Core } from "@xps/core/core";
@@ -49,6 +51,8 @@ interface LoopEvent {
   readCb: LoopCallback | null;
   writeCb: LoopCallback | null;
   closeCb: LoopCallback | null;
+  /** Still in loop.events (cleared by loopDetach): a flag, so each event is checked without a lookup. */
+  attached: boolean;
 }
 
 /** Where a handle keeps its loop event (what C puts in epoll_event.data.ptr). */
@@ -75,10 +79,12 @@ const SERVER_EVENTS: [string, (this: Tagged, arg?: unknown) => void][] = [
   ["connection", onRead],
   ["error", onClose],
 ];
-// Listening for 'readable' puts a socket in paused mode: bytes wait in the
-// socket until the owner reads them, as they wait in the kernel in C.
+// 'data' is only the edge here: the bytes themselves are kept by the socket's
+// receive queue (socketOpen in the connection package), which must be set up
+// before the socket is attached, and wait there until the owner reads them,
+// as they wait in the kernel in C.
 const SOCKET_EVENTS: [string, (this: Tagged, arg?: unknown) => void][] = [
-  ["readable", onRead],
+  ["data", onRead],
   ["end", onRead],
   ["drain", onWrite],
   ["connect", onWrite],
@@ -135,7 +141,9 @@ export function loopDestroy(loop: Loop): void {
 
 /**
  * xps_loop_attach: deliver the handle's readiness to the owner's callbacks.
- * OK, or E_FAIL (-1) when the handle is already attached.
+ * OK, or E_FAIL (-1) when the handle is already attached, or when it is a
+ * socket that nothing keeps the bytes of yet (no 'data' listener: listening
+ * for 'data' here would start a flow that drops them).
  */
 export function loopAttach(
   loop: Loop,
@@ -146,7 +154,11 @@ export function loopAttach(
   closeCb: LoopCallback | null,
 ): number {
   if (loop.events.has(handle)) return -1;
-  const ev: LoopEvent = { loop, handle, ptr, readCb, writeCb, closeCb };
+  if (!isServer(handle) && handle.listenerCount("data") === 0) {
+    logger("ERROR", "loopAttach()", "the socket has no receive queue (socketOpen) yet; attaching it would lose its bytes");
+    return -1;
+  }
+  const ev: LoopEvent = { loop, handle, ptr, readCb, writeCb, closeCb, attached: true };
   (handle as Tagged)[EVENT] = ev;
   for (const [name, fn] of isServer(handle) ? SERVER_EVENTS : SOCKET_EVENTS) handle.on(name, fn);
   loop.events.set(handle, ev);
@@ -160,6 +172,7 @@ export function loopDetach(loop: Loop, handle: LoopHandle): number {
   if (ev === undefined) return -1;
   for (const [name, fn] of isServer(handle) ? SERVER_EVENTS : SOCKET_EVENTS) handle.off(name, fn);
   delete (handle as Tagged)[EVENT];
+  ev.attached = false;
   // A socket or server without an 'error' listener would crash the process on
   // a late error; a detached handle's errors no longer matter to anyone.
   if (handle.listenerCount("error") === 0) handle.on("error", ignoreError);
@@ -187,7 +200,7 @@ function dispatch(ev: LoopEvent, cb: LoopCallback | null, arg: unknown): void {
   const loop = ev.loop;
   // An earlier callback in this batch may have detached the handle (C checks
   // that the event is still in loop->events for the same reason).
-  if (loop.events.get(ev.handle) !== ev) return;
+  if (!ev.attached) return;
   if (cb !== null) {
     try {
       cb(ev.ptr, arg);
@@ -321,7 +334,7 @@ function filterNulls(core: Core): void {
  * Passes run back to back, at most, before the loop yields to Node's event
  * loop. XPS_PASSES_PER_TURN overrides it (1 = yield after every pass).
  */
-export const PASSES_PER_TURN = Math.max(1, Number(process.env.XPS_PASSES_PER_TURN ?? 8) || 8);
+export const PASSES_PER_TURN = Math.max(1, Number(process.env.XPS_PASSES_PER_TURN ?? 64) || 64);
 
 function loopPass(loop: Loop): void {
   loop.scheduled = false;

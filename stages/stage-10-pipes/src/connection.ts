@@ -47,7 +47,7 @@ import {
   type PipeSource,
 } from "@xps/core/pipe";
 import type { Listener } from "@xps/connection/listener";
-import { socketClose, socketRecv, socketSend } from "@xps/connection/socket";
+import { socketClose, socketOpen, socketPending, socketRecv, socketSend } from "@xps/connection/socket";
 import { todo } from "@xps/utils/todo";
 
 export interface Connection {
@@ -78,8 +78,10 @@ export function connectionCreate(core: Core, socket: Socket): Connection | null 
   } as Connection;
   connection.source = pipeSourceCreate(connection, connectionSourceHandler, connectionSourceCloseHandler);
   connection.sink = pipeSinkCreate(connection, connectionSinkHandler, connectionSinkCloseHandler);
-  // Bytes may already be waiting (epoll reports them on the first wait in C).
-  connection.source.ready = socket.readableLength > 0;
+  // The receive queue keeps every byte from here on; bytes already queued are
+  // ready at once (epoll reports them on the first wait in C).
+  socketOpen(socket);
+  connection.source.ready = socketPending(socket) > 0;
   // A connected socket can be written at once; a connecting one on 'connect'.
   connection.sink.ready = !socket.connecting;
   const attached = loopAttach(
@@ -172,8 +174,9 @@ function connectionSinkHandler(sink: PipeSink<Connection>): void {
   // without a length gives the next chunk uncopied) and clear each one from
   // the pipe once the socket took it. Stop when the pipe is empty or when
   // socketSend returns false: the socket's queue is full, so the sink is no
-  // longer ready until 'drain'. Cork the socket around the writes so Node
-  // hands them to the kernel in one writev.
+  // longer ready until 'drain'. When the pipe holds more than one chunk,
+  // cork the socket around the writes so Node hands them to the kernel in
+  // one writev (one chunk goes out as it is: corking it would cost more).
   throw todo("stage-10", 9, "The sink handler: pipe -> socket");
 }
 
