@@ -101,19 +101,15 @@ export function socketRecv(socket: Socket, max: number): Buffer | typeof E_AGAIN
   const rx = s[RECEIVED]!;
   const queue = rx.queue;
   let chunk = queue.first();
-  if (chunk === null) {
-    if (rx.paused) resumeReceiving(socket, rx);
-    return socket.readableEnded ? E_EOF : E_AGAIN;
-  }
+  // An empty queue is never paused: the take that brought it below the window resumed it.
+  if (chunk === null) return socket.readableEnded ? E_EOF : E_AGAIN;
   if (chunk.length > max) chunk = chunk.subarray(0, max);
   queue.clear(chunk.length);
-  if (rx.paused && queue.len < RECV_WINDOW) resumeReceiving(socket, rx);
+  if (rx.paused && queue.len < RECV_WINDOW) {
+    rx.paused = false;
+    socket.resume();
+  }
   return chunk;
-}
-
-function resumeReceiving(socket: Socket, rx: Received): void {
-  rx.paused = false;
-  socket.resume();
 }
 
 /** Hand bytes to the socket. False means "the send queue is full: wait for 'drain'". */

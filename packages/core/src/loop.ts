@@ -228,7 +228,7 @@ export function loopFault(loop: Loop, owner: object, err: unknown): boolean {
       logger("ERROR", "loopFault()", `its close handler failed too: ${describeError(err2)}`);
     }
   }
-  if (loop.events.get(ev.handle) === ev) {
+  if (ev.attached) {
     loopDetach(loop, ev.handle);
     if (isServer(ev.handle)) ev.handle.close();
     else ev.handle.destroy();

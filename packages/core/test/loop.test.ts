@@ -57,10 +57,13 @@ describe("loop scheduling", () => {
 
   test("passes yield to timers and I/O between them (epoll_wait with timeout 0)", async () => {
     const owner: Owner = { calls: [] };
+    // Enough passes to outlast a 1 ms timer many times over, whatever
+    // PASSES_PER_TURN is (at 64 per turn, 5,000 could finish within 1 ms).
+    const SPINS = 200_000;
     let spins = 0;
     const source = pipeSourceCreate(owner, () => {
       spins++;
-      if (spins >= 5000) source.ready = false;
+      if (spins >= SPINS) source.ready = false;
     }, () => {});
     pipeCreate(core, 100, source, pipeSinkCreate(owner, () => {}, () => {}));
     source.ready = true;
@@ -69,12 +72,12 @@ describe("loop scheduling", () => {
       seenAt = spins;
     }, 1);
     loopRun(core.loop);
-    for (let i = 0; i < 100 && spins < 5000; i++) await sleep(30);
-    expect(spins).toBe(5000);
+    for (let i = 0; i < 300 && spins < SPINS; i++) await sleep(30);
+    expect(spins).toBe(SPINS);
     // The timer ran while the source was still spinning: the loop yielded to
     // Node's event loop every PASSES_PER_TURN passes.
     expect(seenAt).toBeGreaterThan(0);
-    expect(seenAt).toBeLessThan(5000);
+    expect(seenAt).toBeLessThan(SPINS);
   });
 
   test("loopSchedule queues one pass at most", async () => {
