@@ -278,6 +278,19 @@ async function startProxies(ctx: Ctx, quiet: boolean, profileDir?: string): Prom
   return started;
 }
 
+/**
+ * The order of one repetition: direct first (the ceiling), then the proxies,
+ * rotated by one place per repetition so that no proxy always runs right
+ * after the same neighbour (the sockets a run leaves in TIME_WAIT, the
+ * caches it warms) or always first.
+ */
+export function repetitionOrder<T>(direct: T, proxies: readonly T[], rep: number): T[] {
+  const n = proxies.length;
+  if (n === 0) return [direct];
+  const k = (rep - 1) % n;
+  return [direct, ...proxies.slice(k), ...proxies.slice(0, k)];
+}
+
 async function throughputPhase(ctx: Ctx, w: ThroughputWorkload): Promise<void> {
   const { s } = ctx;
   const profileDir = s.profile ? path.join(OUT_DIR, "profiles", ctx.stamp, w) : undefined;
@@ -285,7 +298,9 @@ async function throughputPhase(ctx: Ctx, w: ThroughputWorkload): Promise<void> {
   const spawnedAt = Date.now();
   const proxies = await startProxies(ctx, true, profileDir);
   let measureFrom = Date.now();
-  const order: Running[] = [{ id: "direct", port: ctx.upstream.port, child: null }, ...PROXY_IDS.flatMap((id) => proxies.get(id) ?? [])];
+  const direct: Running = { id: "direct", port: ctx.upstream.port, child: null };
+  const proxyList: Running[] = PROXY_IDS.flatMap((id) => proxies.get(id) ?? []);
+  const order: Running[] = [direct, ...proxyList];
   const upPid = pidOf(ctx.upstream)!;
   const label = { keepalive: "keep-alive", newconn: "new connection per request", bigbody: "64 MiB body" }[w];
   say(`\n== ${label}: ${s.connections[w]} connection(s), ${s.reps[w]} x ${s.durationS[w]} s per target, ${s.generator}`);
@@ -299,7 +314,7 @@ async function throughputPhase(ctx: Ctx, w: ThroughputWorkload): Promise<void> {
     }
     measureFrom = Date.now();
     for (let rep = 1; rep <= s.reps[w]; rep++) {
-      for (const t of order) {
+      for (const t of repetitionOrder(direct, proxyList, rep)) {
         const id = t.id as TargetId;
         const busy = await waitForQuiet();
         const pid = pidOf(t);
@@ -548,9 +563,10 @@ function render(res: BenchResults): { text: string; svg: string } {
     (s.quick ? "\n--quick: short runs and few repetitions; the verdicts are indicative, judge on a full run." : "") +
     (s.profile ? "\n--profile: the Node proxies ran under the profiler; judge on a run without it." : "");
   const notes = [
-    `Ratios are medians of per-repetition ratios (targets alternate within each repetition). "proxy CPU" is utime+stime of the proxy process`,
-    `from /proc per 1,000 requests (per GB for the body; per 10 s when idle, from the scheduler's per-thread counters). Absolute numbers`,
-    `vary between machines: compare ratios from one run. Reference ratios to direct from the issue (2-core machine): nginx stream`,
+    `Ratios are medians of per-repetition ratios (targets alternate within each repetition, and the proxies' order rotates from one`,
+    `repetition to the next). "proxy CPU" is utime+stime of the proxy process from /proc per 1,000 requests (per GB for the body; per`,
+    `10 s when idle, from the scheduler's per-thread counters). Absolute numbers vary between machines: compare ratios from one run.`,
+    `Reference ratios to direct from the issue (2-core machine): nginx stream`,
     `${REFERENCE.nginx.keepalive} / ${REFERENCE.nginx.newconn} / ${REFERENCE.nginx.bigbody}, naive pipe ${REFERENCE.naive.keepalive} / ${REFERENCE.naive.newconn} / ${REFERENCE.naive.bigbody}, ` +
       `C eXpServer stage 11 ${REFERENCE.cExpServer.keepalive} / ${REFERENCE.cExpServer.newconn} / ${REFERENCE.cExpServer.bigbody} (keep-alive / new connection / big body).`,
   ].join("\n");

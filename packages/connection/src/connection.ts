@@ -58,19 +58,32 @@ export interface Connection {
 }
 
 /**
+ * The connection record. A class, so that every connection has the same
+ * shape and shares one remoteIp getter (an object literal with a getter
+ * would make a new function for each connection).
+ */
+class ConnectionObject implements Connection {
+  core: Core;
+  socket: Socket;
+  listener: Listener | null = null;
+  source!: PipeSource<Connection>;
+  sink!: PipeSink<Connection>;
+  destroyed = false;
+  constructor(core: Core, socket: Socket) {
+    this.core = core;
+    this.socket = socket;
+  }
+  get remoteIp(): string {
+    return this.socket.remoteAddress ?? "";
+  }
+}
+
+/**
  * xps_connection_create: wrap a socket (accepted, or still connecting) in a
  * connection, attach it to the loop, and register it with the core.
  */
 export function connectionCreate(core: Core, socket: Socket): Connection | null {
-  const connection = {
-    core,
-    socket,
-    listener: null,
-    get remoteIp(): string {
-      return socket.remoteAddress ?? "";
-    },
-    destroyed: false,
-  } as Connection;
+  const connection = new ConnectionObject(core, socket);
   connection.source = pipeSourceCreate(connection, connectionSourceHandler, connectionSourceCloseHandler);
   connection.sink = pipeSinkCreate(connection, connectionSinkHandler, connectionSinkCloseHandler);
   // The receive queue keeps every byte from here on; bytes already queued are

@@ -54,10 +54,15 @@ export class XpsBuffer {
 /** Compact the chunk array once this many consumed slots sit at its front. */
 const COMPACT_AT = 32;
 
+/** An emptied list keeps its chunk array when it has at most this many slots. */
+const KEEP_SLOTS = 64;
+
 export class BufferList {
   private chunks: Buffer[] = [];
   /** Index of the first chunk still holding unread bytes. */
   private head = 0;
+  /** Index one past the last chunk (slots from here on are free). */
+  private tail = 0;
   /** Bytes already cleared from chunks[head]. */
   private offset = 0;
   /** Total bytes held. */
@@ -65,14 +70,14 @@ export class BufferList {
 
   /** Number of chunks held (for tests and stats). */
   get count(): number {
-    return this.chunks.length - this.head;
+    return this.tail - this.head;
   }
 
   /** Append bytes, taking them over: the caller must not change them afterwards. */
   append(bytes: Buffer | XpsBuffer): void {
     const chunk = bytes instanceof XpsBuffer ? bytes.bytes() : bytes;
     if (chunk.length === 0) return;
-    this.chunks.push(chunk);
+    this.chunks[this.tail++] = chunk;
     this.len += chunk.length;
   }
 
@@ -119,11 +124,17 @@ export class BufferList {
       this.offset = 0;
     }
     if (this.len === 0) {
-      this.chunks.length = 0;
+      // Emptied: start again at slot 0. The slots keep no bytes (they hold
+      // EMPTY), so a small array is kept for the next chunks instead of being
+      // reallocated every time a pipe fills and drains (setting length to 0
+      // frees it); one that a burst made large is let go.
+      if (this.chunks.length > KEEP_SLOTS) this.chunks.length = 0;
       this.head = 0;
+      this.tail = 0;
       this.offset = 0;
-    } else if (this.head >= COMPACT_AT && this.head * 2 >= this.chunks.length) {
+    } else if (this.head >= COMPACT_AT && this.head * 2 >= this.tail) {
       this.chunks.splice(0, this.head);
+      this.tail -= this.head;
       this.head = 0;
     }
     return OK;
