@@ -28,7 +28,7 @@
 // When no pipe can progress nothing is queued, Node blocks in epoll_wait, and
 // an idle server uses no CPU. There are no timers that poll.
 import type { Server, Socket } from "node:net";
-import { describeError, logger } from "@xps/utils";
+import { SlotList, describeError, logger } from "@xps/utils";
 import type { Core } from "@xps/core/core";
 import {
   pipeDestroy,
@@ -51,7 +51,7 @@ interface LoopEvent {
   readCb: LoopCallback | null;
   writeCb: LoopCallback | null;
   closeCb: LoopCallback | null;
-  /** Still in loop.events (cleared by loopDetach): a flag, so each event is checked without a lookup. */
+  /** Still in loop.events (cleared by loopDetach): a flag, so each event is checked without a search. */
   attached: boolean;
 }
 
@@ -94,10 +94,15 @@ const SOCKET_EVENTS: [string, (this: Tagged, arg?: unknown) => void][] = [
 
 export interface Loop {
   core: Core;
-  /** Attached handles (C keeps loop_event_t pointers in a vec; a Map finds them in O(1)). */
-  events: Map<LoopHandle, LoopEvent>;
-  /** The same events by owner, to close the owner of a handler that threw. */
-  owners: Map<object, LoopEvent>;
+  /**
+   * The attached events, as C keeps its loop_event_t pointers in a vec. A
+   * handle finds its own event through its tag, so the list is only walked
+   * to detach, to destroy the loop and to find the owner of a handler that
+   * threw. (A Map here reallocated its table as connections came and went,
+   * and each new table outlived the young generation: garbage-collector work
+   * on every connection.)
+   */
+  events: SlotList<LoopEvent>;
   /** A pass is queued. */
   scheduled: boolean;
   running: boolean;
@@ -118,8 +123,7 @@ function isServer(handle: LoopHandle): handle is Server {
 export function loopCreate(core: Core): Loop {
   const loop: Loop = {
     core,
-    events: new Map(),
-    owners: new Map(),
+    events: new SlotList(),
     scheduled: false,
     running: false,
     passes: 0,
@@ -136,7 +140,7 @@ export function loopDestroy(loop: Loop): void {
   if (loop.immediate !== null) clearImmediate(loop.immediate);
   loop.immediate = null;
   loop.scheduled = false;
-  for (const handle of [...loop.events.keys()]) loopDetach(loop, handle);
+  for (const ev of loop.events.live()) loopDetach(loop, ev.handle);
 }
 
 /**
@@ -153,7 +157,7 @@ export function loopAttach(
   writeCb: LoopCallback | null,
   closeCb: LoopCallback | null,
 ): number {
-  if (loop.events.has(handle)) return -1;
+  if ((handle as Tagged)[EVENT] !== undefined) return -1;
   if (!isServer(handle) && handle.listenerCount("data") === 0) {
     logger("ERROR", "loopAttach()", "the socket has no receive queue (socketOpen) yet; attaching it would lose its bytes");
     return -1;
@@ -161,23 +165,21 @@ export function loopAttach(
   const ev: LoopEvent = { loop, handle, ptr, readCb, writeCb, closeCb, attached: true };
   (handle as Tagged)[EVENT] = ev;
   for (const [name, fn] of isServer(handle) ? SERVER_EVENTS : SOCKET_EVENTS) handle.on(name, fn);
-  loop.events.set(handle, ev);
-  loop.owners.set(ptr, ev);
+  loop.events.add(ev);
   return 0;
 }
 
 /** xps_loop_detach: stop delivering the handle's events. OK, or E_FAIL when it was not attached. */
 export function loopDetach(loop: Loop, handle: LoopHandle): number {
-  const ev = loop.events.get(handle);
-  if (ev === undefined) return -1;
+  const ev = (handle as Tagged)[EVENT];
+  if (ev === undefined || ev.loop !== loop) return -1;
   for (const [name, fn] of isServer(handle) ? SERVER_EVENTS : SOCKET_EVENTS) handle.off(name, fn);
   delete (handle as Tagged)[EVENT];
   ev.attached = false;
   // A socket or server without an 'error' listener would crash the process on
   // a late error; a detached handle's errors no longer matter to anyone.
   if (handle.listenerCount("error") === 0) handle.on("error", ignoreError);
-  loop.events.delete(handle);
-  if (loop.owners.get(ev.ptr) === ev) loop.owners.delete(ev.ptr);
+  loop.events.remove(ev);
   return 0;
 }
 
@@ -219,7 +221,7 @@ function dispatch(ev: LoopEvent, cb: LoopCallback | null, arg: unknown): void {
  */
 export function loopFault(loop: Loop, owner: object, err: unknown): boolean {
   logger("ERROR", "loopFault()", `${describeError(err)}; closing the connection that hit it`);
-  const ev = loop.owners.get(owner);
+  const ev = ownerEvent(loop, owner);
   if (ev === undefined) return false;
   if (ev.closeCb !== null) {
     try {
@@ -235,6 +237,16 @@ export function loopFault(loop: Loop, owner: object, err: unknown): boolean {
   }
   loopSchedule(loop);
   return true;
+}
+
+/** The attached event whose owner is `owner` (a search: only faults need it). */
+function ownerEvent(loop: Loop, owner: object): LoopEvent | undefined {
+  const items = loop.events.items;
+  for (let i = items.length - 1; i >= 0; i--) {
+    const ev = items[i];
+    if (ev !== null && ev !== undefined && ev.ptr === owner) return ev;
+  }
+  return undefined;
 }
 
 function invoke(loop: Loop, end: AnyPipeEnd, cb: (end: any) => void): void {
@@ -328,6 +340,7 @@ function filterNulls(core: Core): void {
   core.listeners.compact();
   core.connections.compact();
   core.pipes.compact();
+  core.loop.events.compact();
 }
 
 /**
