@@ -300,12 +300,11 @@ async function throughputPhase(ctx: Ctx, w: ThroughputWorkload): Promise<void> {
   let measureFrom = Date.now();
   const direct: Running = { id: "direct", port: ctx.upstream.port, child: null };
   const proxyList: Running[] = PROXY_IDS.flatMap((id) => proxies.get(id) ?? []);
-  const order: Running[] = [direct, ...proxyList];
   const upPid = pidOf(ctx.upstream)!;
   const label = { keepalive: "keep-alive", newconn: "new connection per request", bigbody: "64 MiB body" }[w];
   say(`\n== ${label}: ${s.connections[w]} connection(s), ${s.reps[w]} x ${s.durationS[w]} s per target, ${s.generator}`);
   try {
-    for (const t of order) {
+    for (const t of repetitionOrder(direct, proxyList, 1)) {
       try {
         await load(ctx, w, t.port, s.warmupS);
       } catch (err) {
@@ -609,8 +608,7 @@ function reportSaved(file: string): void {
 async function main(): Promise<void> {
   let settings: Settings | "help" | { report: string };
   try {
-    const argv = scriptArgs();
-    settings = parseCli(argv);
+    settings = parseCli(scriptArgs());
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`bench: ${err.message} (see pnpm bench --help)\n`);

@@ -41,7 +41,6 @@ export function openFileLimits(): { soft: number; hard: number } | null {
   }
 }
 
-
 export interface MachineInfo {
   cpuModel: string;
   nproc: number;

@@ -28,8 +28,12 @@ export const REPO_ROOT = path.resolve(HERE, "../../..");
 export const STAGE_DIR = path.join(REPO_ROOT, "stages/stage-11-upstream");
 const REGISTER = fileURLToPath(import.meta.resolve("@xps/course/variant"));
 
+/** The TypeScript entry of each Node target. */
+const NODE_SOURCES = { xps: path.join(STAGE_DIR, "server.ts"), naive: path.join(HERE, "naive-proxy.ts") } as const;
+type NodeTarget = keyof typeof NODE_SOURCES;
+
 /** The bundled Node targets (see build.ts), or null to run them under tsx. */
-let bundles: Record<"xps" | "naive", string> | null = null;
+let bundles: Record<NodeTarget, string> | null = null;
 
 /** Bundle the stage 11 server and the naive proxy (or choose tsx) before any target starts. */
 export async function prepareNodeTargets(runner: "bundle" | "tsx"): Promise<void> {
@@ -37,14 +41,18 @@ export async function prepareNodeTargets(runner: "bundle" | "tsx"): Promise<void
     bundles = null;
     return;
   }
-  const { files, dir } = await bundle({ xps: path.join(STAGE_DIR, "server.ts"), naive: path.join(HERE, "naive-proxy.ts") });
+  const { files, dir } = await bundle(NODE_SOURCES);
   process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
   bundles = { xps: files.xps!, naive: files.naive! };
 }
 
-/** How to run a Node target: its bundle on plain node, or its TypeScript under tsx (plus extra loader flags). */
-function nodeEntry(id: "xps" | "naive", source: string, loader: string[] = []): string[] {
-  return bundles === null ? ["--import", "tsx", ...loader, source] : [bundles[id]];
+/**
+ * node's arguments for a Node target: the profiler's when asked for, then its
+ * bundle, or its TypeScript under tsx (plus extra loader flags).
+ */
+function nodeEntry(id: NodeTarget, profileDir: string | undefined, loader: string[] = []): string[] {
+  const prof = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
+  return [...prof, ...(bundles === null ? ["--import", "tsx", ...loader, NODE_SOURCES[id]] : [bundles[id]])];
 }
 
 export interface Running {
@@ -113,10 +121,8 @@ async function startXps(upstreamPort: number, opts: StartOptions): Promise<Runni
   const { child, port } = await startUntilListening(
     "the stage 11 server",
     async (ports) => {
-      const prof = opts.profileDir ? ["--cpu-prof", "--cpu-prof-dir", opts.profileDir] : [];
       const args = [
-        ...prof,
-        ...nodeEntry("xps", path.join(STAGE_DIR, "server.ts"), ["--import", REGISTER]),
+        ...nodeEntry("xps", opts.profileDir, ["--import", REGISTER]),
         "--ports",
         ports.join(","),
         "--upstream",
@@ -140,12 +146,11 @@ async function startXps(upstreamPort: number, opts: StartOptions): Promise<Runni
 }
 
 async function startNaive(upstreamPort: number, profileDir?: string): Promise<Running> {
-  const prof = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
   const { child, port } = await startUntilListening("the naive proxy", async ([port]) => ({
     child: await spawnGuarded(
       "naive",
       process.execPath,
-      [...prof, ...nodeEntry("naive", path.join(HERE, "naive-proxy.ts")), "--port", String(port), "--upstream", `127.0.0.1:${upstreamPort}`],
+      [...nodeEntry("naive", profileDir), "--port", String(port), "--upstream", `127.0.0.1:${upstreamPort}`],
       { cwd: REPO_ROOT },
     ),
   }));

@@ -221,7 +221,8 @@ function dispatch(ev: LoopEvent, cb: LoopCallback | null, arg: unknown): void {
  */
 export function loopFault(loop: Loop, owner: object, err: unknown): boolean {
   logger("ERROR", "loopFault()", `${describeError(err)}; closing the connection that hit it`);
-  const ev = ownerEvent(loop, owner);
+  // A search, newest first: only faults need to find an event by its owner.
+  const ev = loop.events.items.findLast((e): e is LoopEvent => e !== null && e.ptr === owner);
   if (ev === undefined) return false;
   if (ev.closeCb !== null) {
     try {
@@ -237,16 +238,6 @@ export function loopFault(loop: Loop, owner: object, err: unknown): boolean {
   }
   loopSchedule(loop);
   return true;
-}
-
-/** The attached event whose owner is `owner` (a search: only faults need it). */
-function ownerEvent(loop: Loop, owner: object): LoopEvent | undefined {
-  const items = loop.events.items;
-  for (let i = items.length - 1; i >= 0; i--) {
-    const ev = items[i];
-    if (ev !== null && ev !== undefined && ev.ptr === owner) return ev;
-  }
-  return undefined;
 }
 
 function invoke(loop: Loop, end: AnyPipeEnd, cb: (end: any) => void): void {
