@@ -37,6 +37,7 @@ import {
   pipeIsReadable,
   pipeIsWritable,
   type AnyPipeEnd,
+  type Pipe,
 } from "@xps/core/pipe";
 
 /** A loop callback gets the owner registered with loopAttach (and, for accept, the new socket). */
@@ -224,15 +225,19 @@ export function loopFault(loop: Loop, owner: object, err: unknown): boolean {
   // A search, newest first: only faults need to find an event by its owner.
   const ev = loop.events.items.findLast((e): e is LoopEvent => e !== null && e.ptr === owner);
   if (ev === undefined) return false;
+  let closed = ev.closeCb === null;
   if (ev.closeCb !== null) {
     try {
       ev.closeCb(owner, err);
+      closed = true;
     } catch (err2) {
       logger("ERROR", "loopFault()", `its close handler failed too: ${describeError(err2)}`);
     }
   }
-  if (ev.attached) {
-    loopDetach(loop, ev.handle);
+  // Whatever the owner's code threw, its handle goes: a close handler that
+  // failed half-way may have detached it and never reached the socket.
+  if (ev.attached || !closed) {
+    if (ev.attached) loopDetach(loop, ev.handle);
     if (isServer(ev.handle)) ev.handle.close();
     else ev.handle.destroy();
   }
@@ -240,21 +245,65 @@ export function loopFault(loop: Loop, owner: object, err: unknown): boolean {
   return true;
 }
 
+/**
+ * An owner's code threw while the pass worked on `end`: close that owner
+ * (loopFault). An owner with no handle in the loop (a file, a test double)
+ * has its end retired instead, so the pipe rules tear the flow down.
+ */
+function faultEnd(loop: Loop, end: AnyPipeEnd, err: unknown): void {
+  if (loopFault(loop, end.ptr, err)) return;
+  retire(end);
+}
+
+/**
+ * Take an end out of its flow: not ready, not active, out of its pipe. The
+ * links are cut by hand when the pipe's own detach fails (it is a TODO in
+ * stage 10), so a broken pipe module cannot keep the pass busy forever.
+ */
+function retire(end: AnyPipeEnd): void {
+  end.ready = false;
+  end.active = false;
+  const pipe = end.pipe;
+  if (pipe === null) return;
+  try {
+    if (end.kind === "source") pipeDetachSource(pipe);
+    else pipeDetachSink(pipe);
+  } catch {
+    // cut below
+  }
+  if (end.kind === "source" && pipe.source === end) pipe.source = null;
+  if (end.kind === "sink" && pipe.sink === end) pipe.sink = null;
+  end.pipe = null;
+}
+
 function invoke(loop: Loop, end: AnyPipeEnd, cb: (end: any) => void): void {
   try {
     cb(end);
   } catch (err) {
-    if (loopFault(loop, end.ptr, err)) return;
-    // The owner has no socket here (a file, a test double): retire the end so
-    // the pipe rules tear the flow down.
-    end.ready = false;
-    end.active = false;
-    const pipe = end.pipe;
-    if (pipe !== null) {
-      if (end.kind === "source") pipeDetachSource(pipe);
-      else pipeDetachSink(pipe);
-    }
+    faultEnd(loop, end, err);
   }
+}
+
+/**
+ * The pipe's own functions threw (pipeIsWritable and the rest are a learner's
+ * TODOs in stage 10): no flow through this pipe can go on, so the owners of
+ * its ends are closed, each once, and only they. The rest of the pass goes on.
+ */
+function faultPipe(loop: Loop, pipe: Pipe, err: unknown): void {
+  const ends = [pipe.source, pipe.sink].filter((e): e is AnyPipeEnd => e !== null);
+  if (ends.length === 0) {
+    logger("ERROR", "handlePipes()", `${describeError(err)}; dropping the pipe`);
+    loop.core.pipes.remove(pipe);
+    return;
+  }
+  const owners = new Set<unknown>();
+  for (const end of ends) {
+    if (owners.has(end.ptr)) continue;
+    owners.add(end.ptr);
+    faultEnd(loop, end, err);
+  }
+  // An owner that could not be closed cleanly may have left its end behind.
+  for (const end of ends) if (end.pipe === pipe) retire(end);
 }
 
 /**
@@ -279,51 +328,62 @@ export function handlePipes(loop: Loop): boolean {
   for (let i = 0; i < items.length; i++) {
     const pipe = items[i];
     if (pipe === null || pipe === undefined) continue;
-    if (pipe.source === null && pipe.sink === null) {
-      try {
-        pipeDestroy(pipe);
-      } catch (err) {
-        // A failing pipeDestroy (a TODO) must not stall every other pipe.
-        logger("ERROR", "handlePipes()", `pipeDestroy() failed: ${describeError(err)}; dropping the pipe`);
-        loop.core.pipes.remove(pipe);
-      }
-      continue;
-    }
-    const source = pipe.source;
-    if (source !== null && source.ready && pipeIsWritable(pipe)) {
-      invoke(loop, source, source.handlerCb);
-      // The fullest a pipe gets is right after its source wrote.
-      if (pipe.buffList.len > loop.peakPipeBuffered) loop.peakPipeBuffered = pipe.buffList.len;
-    }
-    const sink = pipe.sink;
-    if (sink !== null && sink.ready && pipeIsReadable(pipe)) invoke(loop, sink, sink.handlerCb);
-    const lonelySource = pipe.source;
-    if (lonelySource !== null && pipe.sink === null && lonelySource.active) {
-      lonelySource.active = false;
-      invoke(loop, lonelySource, lonelySource.closeCb);
-    }
-    const lonelySink = pipe.sink;
-    if (lonelySink !== null && pipe.source === null && lonelySink.active && !pipeIsReadable(pipe)) {
-      lonelySink.active = false;
-      invoke(loop, lonelySink, lonelySink.closeCb);
+    // The handlers are guarded one by one (invoke); this guards the pipe's
+    // own functions, so one pipe that throws costs only its owners.
+    try {
+      pipeStep(loop, pipe);
+    } catch (err) {
+      faultPipe(loop, pipe, err);
     }
   }
-
   for (let i = 0; i < items.length; i++) {
     const pipe = items[i];
     if (pipe === null || pipe === undefined) continue;
-    const { source, sink } = pipe;
-    if (
-      (source === null && sink === null) ||
-      (source !== null && source.ready && pipeIsWritable(pipe)) ||
-      (sink !== null && sink.ready && pipeIsReadable(pipe)) ||
-      (source !== null && sink === null && source.active) ||
-      (sink !== null && source === null && sink.active && !pipeIsReadable(pipe))
-    ) {
-      return true;
+    try {
+      if (canProgress(pipe)) return true;
+    } catch {
+      return true; // the next pass meets the same error inside its guard
     }
   }
   return false;
+}
+
+/** Rules 1 to 5 for one pipe. */
+function pipeStep(loop: Loop, pipe: Pipe): void {
+  if (pipe.source === null && pipe.sink === null) {
+    pipeDestroy(pipe);
+    return;
+  }
+  const source = pipe.source;
+  if (source !== null && source.ready && pipeIsWritable(pipe)) {
+    invoke(loop, source, source.handlerCb);
+    // The fullest a pipe gets is right after its source wrote.
+    if (pipe.buffList.len > loop.peakPipeBuffered) loop.peakPipeBuffered = pipe.buffList.len;
+  }
+  const sink = pipe.sink;
+  if (sink !== null && sink.ready && pipeIsReadable(pipe)) invoke(loop, sink, sink.handlerCb);
+  const lonelySource = pipe.source;
+  if (lonelySource !== null && pipe.sink === null && lonelySource.active) {
+    lonelySource.active = false;
+    invoke(loop, lonelySource, lonelySource.closeCb);
+  }
+  const lonelySink = pipe.sink;
+  if (lonelySink !== null && pipe.source === null && lonelySink.active && !pipeIsReadable(pipe)) {
+    lonelySink.active = false;
+    invoke(loop, lonelySink, lonelySink.closeCb);
+  }
+}
+
+/** Would rules 1 to 5 do anything for this pipe now? */
+function canProgress(pipe: Pipe): boolean {
+  const { source, sink } = pipe;
+  return (
+    (source === null && sink === null) ||
+    (source !== null && source.ready && pipeIsWritable(pipe)) ||
+    (sink !== null && sink.ready && pipeIsReadable(pipe)) ||
+    (source !== null && sink === null && source.active) ||
+    (sink !== null && source === null && sink.active && !pipeIsReadable(pipe))
+  );
 }
 
 /** filter_nulls: compact the core's lists once enough slots are empty. */
