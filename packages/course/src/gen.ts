@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { listStages, repoRoot, taughtFiles } from "./stages.ts";
 import { skeletonFor } from "./skeleton.ts";
+import { isMainModule } from "@xps/utils/args";
 
 export interface Drift {
   stage: string;
@@ -44,7 +45,7 @@ export function writeSkeleton(stageName: string, dir?: string, root: string = re
   return written;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url)) {
   if (process.argv.includes("--check")) {
     const drift = findDrift();
     for (const d of drift) console.log(`drift: ${d.stage} ${path.relative(repoRoot, d.file)} ${d.problem}`);

@@ -1,12 +1,13 @@
 // The course's stages, read from stages/*/package.json ("xps" field).
 import fs from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { findRepoRoot, learnerFileFor, readStageMeta, type StageMetaJson } from "../variant/overrides.mjs";
 import { parseRegions, type Region } from "./skeleton.ts";
 
 export type StageMeta = StageMetaJson;
 
-export const repoRoot: string = findRepoRoot(path.dirname(new URL(import.meta.url).pathname));
+export const repoRoot: string = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
 
 export function listStages(root: string = repoRoot): StageMeta[] {
   const dir = path.join(root, "stages");

@@ -16,6 +16,8 @@
 //   9. (not with --quick) the export through the last stage installs on its
 //      own (pnpm install, which needs the npm registry) and its tests fail
 //      there the way a learner's pristine run fails
+//  10. a copy of the course under a folder named "My Course é" installs and
+//      its path-sensitive entry points work (path-check.ts)
 //
 // It prints a table stage by stage and ends with the line "N passed, M failed".
 import { spawnSync } from "node:child_process";
@@ -26,7 +28,8 @@ import { findDrift, writeSkeleton } from "./gen.ts";
 import { listStages, markedFiles, repoRoot, type StageMeta } from "./stages.ts";
 import { checkHints, checkMarkers, type Problem } from "./checks.ts";
 import { runVitest, type TestRun } from "./vitest-run.ts";
-import { canaryCopy, exportStudent, installAndTest, missingCanaries, scanExport } from "../../cli/src/export/export.ts";
+import { canaryCopy, cleanEnv, exportStudent, installAndTest, missingCanaries, scanExport } from "../../cli/src/export/export.ts";
+import { AWKWARD_FOLDER, checkAwkwardPath } from "./path-check.ts";
 
 interface Check {
   name: string;
@@ -233,6 +236,18 @@ if (!quick && stages.length > 0) {
     record(name, false, [(err as Error).message]);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+// ------------------------------------------------------------ paths
+
+{
+  const name = `the course works from a folder whose path a URL must encode ("${AWKWARD_FOLDER}")`;
+  try {
+    const failures = checkAwkwardPath(repoRoot, cleanEnv());
+    record(name, failures.length === 0, failures);
+  } catch (err) {
+    record(name, false, [(err as Error).message]);
   }
 }
 

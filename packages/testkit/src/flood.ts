@@ -9,7 +9,7 @@
 import fs from "node:fs";
 import net from "node:net";
 import { parseArgs } from "node:util";
-import { scriptArgs } from "@xps/utils/args";
+import { isMainModule, scriptArgs } from "@xps/utils/args";
 import { rssBytes } from "./proc.ts";
 
 /** The pid of the process listening on a TCP port (from /proc/net/tcp*), or null. */
@@ -104,4 +104,4 @@ async function main(): Promise<void> {
   socket.destroy();
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (isMainModule(import.meta.url)) await main();
