@@ -2,6 +2,7 @@
 // user typed them, and the one kind of error that means "wrong arguments".
 import fs from "node:fs";
 import path from "node:path";
+import { withheldReferences } from "@xps/course/overrides";
 import { findStage, listStages, repoRoot as courseRoot, type StageMeta } from "@xps/course/stages";
 
 export type { StageMeta };
@@ -89,4 +90,11 @@ export function learnerFiles(stage: StageMeta, dir = path.join(stage.dir, "src")
 
 export function totalPoints(stage: StageMeta): number {
   return (stage.milestones ?? []).reduce((a, m) => a + m.points, 0);
+}
+
+/** --solution on a stage whose reference this copy of the course withholds (a student export): say so. */
+export function assertReferenceHeld(stage: StageMeta): void {
+  if (withheldReferences(stage.dir).length > 0) {
+    throw new CommandError(`${stage.name}'s reference solution is not part of this copy of the course (it comes with the next release), so --solution cannot run it; without --solution, your own code runs`);
+  }
 }

@@ -4,7 +4,8 @@ import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { expectedSkeletons } from "@xps/course/gen";
 import { markedFiles } from "@xps/course/stages";
-import { canaryCopy, exportStudent, exportText, missingCanaries, scanExport } from "../src/export/export.ts";
+import { overridesFor, withheldReferences } from "@xps/course/overrides";
+import { canaryCopy, dropCourseOnly, exportStudent, exportText, missingCanaries, offeredCommands, scanExport } from "../src/export/export.ts";
 import { repoRoot, tmpDir, xps } from "./helpers.ts";
 
 const dirs: string[] = [];
@@ -83,5 +84,40 @@ describe("xps export student", () => {
     const cli = xps(["export", "student", out, "--through", "10", "--force"]);
     expect(cli.code).toBe(0);
     expect(fs.existsSync(path.join(out, "stages/stage-11-upstream"))).toBe(false);
+  });
+
+  test("code shaped like a withheld TODO is a leak, and the authors' fault fixtures stay out", () => {
+    const out = path.join(scratch("shaped"), "course");
+    exportStudent(repoRoot, out, 11);
+    expect(fs.existsSync(path.join(out, "packages/faults"))).toBe(false);
+    // The fixtures' wire() is stage 11's TODO 2 with other names: no fingerprint matches it.
+    fs.mkdirSync(path.join(out, "packages/faults/fixtures"), { recursive: true });
+    fs.copyFileSync(path.join(repoRoot, "packages/faults/fixtures/server.ts"), path.join(out, "packages/faults/fixtures/server.ts"));
+    const leaks = scanExport(out, 11, repoRoot).map((l) => `${l.file}: ${l.what}`);
+    expect(leaks).toContainEqual(expect.stringMatching(/^packages\/faults\/fixtures\/server\.ts: code shaped like stage-11 TODO 2 /));
+    expect(leaks).toContainEqual("packages/faults: the course authors' package is in the export");
+  });
+
+  test("pages say only what works in the copy: course-only blocks go, a stray command is caught", () => {
+    const md = ["# A", "", "<!-- course-only -->", "Run `XPS_VARIANT=solution pnpm test --filter stage-11`.", "<!-- /course-only -->", "", "Keep this.", ""].join("\n");
+    expect(dropCourseOnly(md)).toBe("# A\n\nKeep this.\n");
+    expect(offeredCommands("```bash\npnpm demo\n```\nProse about pnpm demo, and `pnpm verify`.\n").map((c) => c.text)).toEqual(["pnpm demo", "pnpm verify"]);
+    const out = path.join(scratch("pages"), "course");
+    exportStudent(repoRoot, out, 11);
+    for (const doc of ["docs/instructors.md", "docs/performance.md"]) expect(fs.existsSync(path.join(out, doc)), doc).toBe(false);
+    // Stage 10's reference is released, so its page keeps how to run it; stage 11's is not.
+    expect(fs.readFileSync(path.join(out, "stages/stage-10-pipes/README.md"), "utf8")).toContain("XPS_VARIANT=solution pnpm test --filter stage-10");
+    fs.appendFileSync(path.join(out, "stages/stage-11-upstream/README.md"), "\n```bash\nXPS_VARIANT=solution pnpm --filter stage-11 start\n```\n");
+    expect(scanExport(out, 11, repoRoot).map((l) => l.what)).toContainEqual(expect.stringMatching(/^offers "XPS_VARIANT=solution"/));
+  });
+
+  test("in a copy that withholds a stage's reference, asking for it says so instead of running stubs", () => {
+    const out = path.join(scratch("withheld"), "course");
+    exportStudent(repoRoot, out, 11);
+    const stageDir = path.join(out, "stages/stage-11-upstream");
+    expect(withheldReferences(stageDir).length).toBeGreaterThan(0);
+    expect(() => overridesFor(stageDir, { XPS_VARIANT: "solution" })).toThrow(/stage-11's reference solution is not part of this copy of the course/);
+    expect(withheldReferences(path.join(out, "stages/stage-10-pipes"))).toEqual([]);
+    expect(withheldReferences(path.join(repoRoot, "stages/stage-11-upstream"))).toEqual([]);
   });
 });

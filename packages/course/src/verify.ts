@@ -30,6 +30,7 @@ import { checkHints, checkMarkers, type Problem } from "./checks.ts";
 import { runVitest, type TestRun } from "./vitest-run.ts";
 import { canaryCopy, cleanEnv, exportStudent, installAndTest, missingCanaries, scanExport } from "../../cli/src/export/export.ts";
 import { AWKWARD_FOLDER, checkAwkwardPath } from "./path-check.ts";
+import { readResultsIn } from "../../cli/src/export/results.ts";
 
 interface Check {
   name: string;
@@ -214,12 +215,14 @@ if (!quick && stages.length > 0) {
   const name = `the student export through ${last.name} installs on its own, and its ${last.name} tests fail there as a learner's do`;
   try {
     exportStudent(repoRoot, tmp, last.stage);
-    const r = installAndTest(tmp, last.name);
-    const resultsFile = path.join(tmp, ".xps", "results", `${last.name}.json`);
-    const results = fs.existsSync(resultsFile) ? (JSON.parse(fs.readFileSync(resultsFile, "utf8")) as { milestones: Record<string, { status: string }> }) : null;
+    const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), "xps-verify-results-"));
+    const r = installAndTest(tmp, last.name, resultsDir);
+    const results = readResultsIn(resultsDir, last.name);
+    fs.rmSync(resultsDir, { recursive: true, force: true });
+    const recorded = fs.existsSync(path.join(tmp, ".xps", "results"));
     const declared = (last.milestones ?? []).map((m) => m.id);
     const failing = declared.filter((id) => results?.milestones[id]?.status === "failed");
-    const ok = r.installed && r.testExit !== 0 && r.testExit !== null && failing.length === declared.length;
+    const ok = r.installed && r.testExit !== 0 && r.testExit !== null && failing.length === declared.length && !recorded;
     record(
       name,
       ok,
@@ -228,6 +231,7 @@ if (!quick && stages.length > 0) {
         : !r.installed
           ? ["pnpm install failed in the export:", ...tail(r.installOutput, 12)]
           : [
+              ...(recorded ? ["the check's own test run was saved in the export's .xps/results, as if the learner had run it"] : []),
               `pnpm test --filter ${last.name} exited ${r.testExit}; ${failing.length} of ${declared.length} milestones failed (all must, on a pristine skeleton)`,
               ...tail(r.testOutput, 12),
             ],

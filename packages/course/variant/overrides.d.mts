@@ -16,4 +16,5 @@ export declare function findStageDir(from: string): string | null;
 export declare function readStageMeta(stageDir: string): StageMetaJson;
 export declare function learnerDir(stageDir: string, env?: NodeJS.ProcessEnv): string;
 export declare function learnerFileFor(reference: string): string;
+export declare function withheldReferences(stageDir: string): string[];
 export declare function overridesFor(stageDir: string, env?: NodeJS.ProcessEnv): Map<string, string>;

@@ -79,11 +79,32 @@ function real(p) {
  * reference file -> learner file, both absolute real paths; empty in the
  * solution variant. Throws when a learner file is missing, naming the fix.
  */
-export function overridesFor(stageDir, env = process.env) {
-  const map = new Map();
-  if (variantName(env) === "solution") return map;
+/**
+ * The taught reference files whose solution this copy of the course does not
+ * hold: in a student export through stage N, stage N's regions are stubs
+ * (`throw todo("stage-N", ...)`), which never happens in the course itself.
+ */
+export function withheldReferences(stageDir) {
   const meta = readStageMeta(stageDir);
   const root = findRepoRoot(stageDir);
+  return (meta.teaches ?? []).filter((reference) => {
+    const file = path.join(root, reference);
+    return fs.existsSync(file) && fs.readFileSync(file, "utf8").includes(`throw todo("${meta.name}",`);
+  });
+}
+
+export function overridesFor(stageDir, env = process.env) {
+  const map = new Map();
+  const meta = readStageMeta(stageDir);
+  const root = findRepoRoot(stageDir);
+  if (variantName(env) === "solution") {
+    if (withheldReferences(stageDir).length > 0) {
+      throw new Error(
+        `${meta.name}'s reference solution is not part of this copy of the course (it comes with the next release), so XPS_VARIANT=solution cannot run it; run your own code without XPS_VARIANT`,
+      );
+    }
+    return map;
+  }
   const dir = learnerDir(stageDir, env);
   for (const reference of meta.teaches ?? []) {
     const mine = path.join(dir, learnerFileFor(reference));

@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pc from "picocolors";
 import { parseHostPort } from "@xps/utils/net";
-import { CommandError, UsageError, repoRoot, shown, stageArg, userPath, type StageMeta } from "../context.ts";
+import { CommandError, UsageError, assertReferenceHeld, repoRoot, shown, stageArg, userPath, type StageMeta } from "../context.ts";
 
 const REGISTER = fileURLToPath(import.meta.resolve("@xps/course/variant"));
 const DEFAULT_UPSTREAM = "127.0.0.1:3000";
@@ -57,6 +57,7 @@ const LOCAL = new Set(["127.0.0.1", "localhost", "::1"]);
 
 export async function runCommand(stageName: string, opts: RunOptions): Promise<number> {
   const stage = stageArg(stageName);
+  if (opts.solution) assertReferenceHeld(stage);
   const upstreamStage = hasUpstream(stage);
   if (opts.upstream !== undefined && !upstreamStage) {
     throw new UsageError(`${stage.name} has no upstream`, "--upstream belongs to stage 11 and later");

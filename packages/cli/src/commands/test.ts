@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import pc from "picocolors";
 import { learnerDir } from "@xps/course/overrides";
-import { CommandError, UsageError, previousStages, repoRoot, shown, stageArg, type StageMeta } from "../context.ts";
+import { CommandError, UsageError, assertReferenceHeld, previousStages, repoRoot, shown, stageArg, type StageMeta } from "../context.ts";
 import { cleanMessage, declaredMilestones, firstLine, milestoneOutcomes, summarise, type MilestoneOutcome } from "../milestones.ts";
 import { runStageTests, type StageRun, type Variant } from "../runner.ts";
 import { Progress, indent, showMilestone, summaryLine } from "../show.ts";
@@ -83,6 +83,7 @@ export async function testCommand(stageName: string, opts: TestOptions): Promise
   const stage = stageArg(stageName);
   const selected = milestoneIds(stage, opts.milestone);
   const variant: Variant = opts.solution ? "solution" : "learner";
+  if (opts.solution) assertReferenceHeld(stage);
   const list = opts.previous ? [...previousStages(stage, repoRoot), stage] : [stage];
   if (opts.previous && selected) throw new UsageError("--previous and --milestone do not go together", "pick the milestones of one stage, or re-run whole stages");
   const results: StageTestResult[] = [];

@@ -1,5 +1,7 @@
 // xps export student OUT --through N
 import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import pc from "picocolors";
 import { CommandError, UsageError, repoRoot, shown, stageArg, userPath } from "../context.ts";
 import { readResultsIn } from "./results.ts";
@@ -38,12 +40,14 @@ export async function exportCommand(kind: string, outArg: string, opts: ExportCl
     return 0;
   }
   console.log(`installing and running pnpm test --filter ${stage.name} in ${shown(out)} (needs the npm registry) ...`);
-  const check = installAndTest(out, stage.name);
+  const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), "xps-export-check-"));
+  const check = installAndTest(out, stage.name, resultsDir);
+  const results = readResultsIn(resultsDir, stage.name);
+  fs.rmSync(resultsDir, { recursive: true, force: true });
   if (!check.installed) {
     console.log(check.installOutput.trim().split("\n").slice(-15).join("\n"));
     throw new CommandError("pnpm install failed in the export");
   }
-  const results = readResultsIn(out, stage.name);
   const failed = results ? Object.values(results.milestones).filter((m) => m.status === "failed").length : 0;
   console.log(`pnpm test --filter ${stage.name}: exit ${check.testExit}, ${failed} of ${stage.milestones?.length ?? 0} milestones fail (a learner's pristine start)`);
   return 0;

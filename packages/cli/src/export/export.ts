@@ -19,6 +19,7 @@ import path from "node:path";
 import { findDrift } from "@xps/course/gen";
 import { TODO_IMPORT, afterImports, fingerprint, parseRegions, skeletonFor, stubLines } from "@xps/course/skeleton";
 import { listStages, markedFiles } from "@xps/course/stages";
+import { MIN_SHINGLES, SHAPE_THRESHOLD, overlap, shingles } from "@xps/course/similarity";
 import type { StageMeta } from "../context.ts";
 
 /** Files and folders at the root of the course that an export carries. */
@@ -26,6 +27,23 @@ const ROOT_FILES = ["package.json", "pnpm-workspace.yaml", "turbo.json", "tsconf
 const SKIP = new Set(["node_modules", ".xps", "test-artifacts", ".turbo", "bench-results", ".git"]);
 /** Course tooling: its text talks about markers, it holds no solution. */
 export const TOOLING = new Set(["course", "testkit", "cli"]);
+/**
+ * The course authors' own packages, never exported: the fault fixtures are
+ * the reference server with one mistake each, so they hold its solutions.
+ */
+export const AUTHORS_ONLY_PACKAGES = new Set(["faults"]);
+/** Pages for the course's authors and instructors, about commands that need every reference solution. */
+export const AUTHORS_ONLY_DOCS = new Set(["instructors.md", "performance.md"]);
+/**
+ * Markdown between these lines says what only the whole course can do (run a
+ * stage's reference, pnpm demo, pnpm verify). An export drops such blocks
+ * from the pages of the stages whose reference it withholds and from every
+ * page outside the stages.
+ */
+export const COURSE_ONLY_BEGIN = "<!-- course-only -->";
+export const COURSE_ONLY_END = "<!-- /course-only -->";
+/** Commands that fail where a stage's reference is withheld; the export's pages must not offer them. */
+const AUTHOR_COMMANDS = /XPS_VARIANT=solution|--solution\b|pnpm demo\b|pnpm verify\b|pnpm bench\b/;
 const CODE = /\.(?:[cm]?[jt]s|tsx|jsx)$/;
 
 export function copyTree(from: string, to: string, skip: (rel: string, name: string) => boolean = () => false, rel = ""): number {
@@ -77,7 +95,7 @@ export function distributionNote(through: StageMeta, released: StageMeta[]): str
     "",
     `This copy of the course releases the stages up to stage ${through.stage} (${released.map((s) => `\`${s.name}\` ${s.title}`).join(", ")}).`,
     `The reference code in \`packages/\` has stage ${through.stage}'s solution (and every later one) replaced by TODO stubs, so`,
-    "`pnpm demo` and `pnpm verify`, which run the reference, do not pass here: they are the course authors' tools.",
+    "the course's demo and its own test suite, which run the reference, are not part of this copy: they are the course authors' tools.",
     "",
     "Set it up with:",
     "",
@@ -126,16 +144,19 @@ export function exportStudent(root: string, out: string, through: number): Expor
   }
   const readme = path.join(out, "README.md");
   if (fs.existsSync(readme)) fs.appendFileSync(readme, distributionNote(last, released));
-  if (fs.existsSync(path.join(root, "docs"))) files += copyTree(path.join(root, "docs"), path.join(out, "docs"));
+  if (fs.existsSync(path.join(root, "docs"))) {
+    files += copyTree(path.join(root, "docs"), path.join(out, "docs"), (rel) => AUTHORS_ONLY_DOCS.has(rel));
+  }
 
   // packages/: every reference file with its regions of stage N and later stubbed.
   for (const pkg of fs.readdirSync(path.join(root, "packages"))) {
     const from = path.join(root, "packages", pkg);
-    if (!fs.statSync(from).isDirectory()) continue;
+    if (!fs.statSync(from).isDirectory() || AUTHORS_ONLY_PACKAGES.has(pkg)) continue;
     // The xps command's own tests grade and run the reference: they are the course authors'.
     files += copyTree(from, path.join(out, "packages", pkg), (rel) => pkg === "cli" && rel === "test");
   }
   for (const m of markedFiles(root)) {
+    if (!fs.existsSync(path.dirname(path.join(out, m.file)))) continue;
     const text = fs.readFileSync(path.join(root, m.file), "utf8");
     fs.writeFileSync(path.join(out, m.file), exportText(text, m.file, through));
   }
@@ -152,7 +173,42 @@ export function exportStudent(root: string, out: string, through: number): Expor
       files++;
     }
   }
+  // Pages say only what works here: the earlier stages keep their
+  // course-only blocks (their references are released), the rest drop them.
+  const keepsCourseOnly = new Set(released.filter((s) => s.stage < through).map((s) => path.relative(root, s.dir)));
+  for (const rel of walkFiles(out).filter((f) => f.endsWith(".md"))) {
+    if ([...keepsCourseOnly].some((d) => rel.startsWith(`${d}/`))) continue;
+    const file = path.join(out, rel);
+    fs.writeFileSync(file, dropCourseOnly(fs.readFileSync(file, "utf8")));
+  }
   return { out, through: last, stages: released, files };
+}
+
+/** The commands a Markdown page offers: lines of fenced code blocks, and inline code that runs pnpm. */
+export function offeredCommands(text: string): { line: number; text: string }[] {
+  const out: { line: number; text: string }[] = [];
+  let fenced = false;
+  text.split("\n").forEach((line, i) => {
+    if (/^\s*(```|~~~)/.test(line)) {
+      fenced = !fenced;
+      return;
+    }
+    if (fenced) out.push({ line: i + 1, text: line });
+    else for (const m of line.matchAll(/`([^`]*\bpnpm\b[^`]*)`/g)) out.push({ line: i + 1, text: m[1]! });
+  });
+  return out;
+}
+
+/** Markdown without its course-only blocks (markers included). */
+export function dropCourseOnly(text: string): string {
+  const out: string[] = [];
+  let inside = false;
+  for (const line of text.split("\n")) {
+    if (line.trim() === COURSE_ONLY_BEGIN) inside = true;
+    else if (line.trim() === COURSE_ONLY_END) inside = false;
+    else if (!inside) out.push(line);
+  }
+  return out.join("\n").replace(/\n{3,}/g, "\n\n");
 }
 
 // ------------------------------------------------------------ leak check
@@ -210,14 +266,32 @@ export function scanExport(out: string, through: number, root: string, canaries:
     .filter((x) => x.r.stage >= through)
     .map((x) => ({ ...x, fp: fingerprint(x.r) }))
     .filter((x) => x.fp !== "");
+  const shapes = markedFiles(root)
+    .flatMap((m) => m.regions.map((r) => ({ file: m.file, r, runs: shingles(r.body.join("\n")) })))
+    .filter((x) => x.r.stage >= through && x.runs.size >= MIN_SHINGLES);
   const secret = canaries.filter((c) => c.stage >= through);
   const marker = /\/\/ @solution stage-(\d+) begin/g;
   for (const rel of walkFiles(out)) {
     const text = readText(path.join(out, rel));
     if (text === null) continue;
     const code = normalizeCode(text);
+    const found = new Set<string>();
     for (const p of prints) {
-      if (code.includes(p.fp)) leaks.push({ file: rel, what: `the code of stage-${p.r.stage} TODO ${p.r.todo} (${p.r.title}) from ${p.file}` });
+      if (code.includes(p.fp)) {
+        found.add(`${p.r.stage}/${p.r.todo}`);
+        leaks.push({ file: rel, what: `the code of stage-${p.r.stage} TODO ${p.r.todo} (${p.r.title}) from ${p.file}` });
+      }
+    }
+    // Code in the shape of a withheld region (a rewrite with other names).
+    if (CODE.test(rel)) {
+      const runs = shingles(text);
+      for (const x of shapes) {
+        const share = overlap(x.runs, runs);
+        if (share >= SHAPE_THRESHOLD && !found.has(`${x.r.stage}/${x.r.todo}`)) {
+          found.add(`${x.r.stage}/${x.r.todo}`);
+          leaks.push({ file: rel, what: `code shaped like stage-${x.r.stage} TODO ${x.r.todo} (${x.r.title}) from ${x.file}: ${Math.round(share * 100)}% of its token runs` });
+        }
+      }
     }
     for (const c of secret) if (text.includes(c.token)) leaks.push({ file: rel, what: `the canary of a stage-${c.stage} region (${c.where})` });
     const pkg = /^packages\/([^/]+)\//.exec(rel)?.[1];
@@ -227,6 +301,15 @@ export function scanExport(out: string, through: number, root: string, canaries:
       }
     }
   }
+  // Pages outside the earlier stages offer no command that needs a withheld reference.
+  const earlier = listStages(root).filter((s) => s.stage < through).map((s) => path.relative(root, s.dir));
+  for (const rel of walkFiles(out).filter((f) => f.endsWith(".md") && !earlier.some((d) => f.startsWith(`${d}/`)))) {
+    for (const c of offeredCommands(fs.readFileSync(path.join(out, rel), "utf8"))) {
+      const m = AUTHOR_COMMANDS.exec(c.text);
+      if (m) leaks.push({ file: `${rel}:${c.line}`, what: `offers "${m[0]}", which needs a reference this copy withholds (put it between ${COURSE_ONLY_BEGIN} and ${COURSE_ONLY_END})` });
+    }
+  }
+  for (const p of AUTHORS_ONLY_PACKAGES) if (fs.existsSync(path.join(out, "packages", p))) leaks.push({ file: `packages/${p}`, what: "the course authors' package is in the export" });
   for (const s of listStages(root)) {
     const rel = path.relative(root, s.dir);
     if (s.stage > through && fs.existsSync(path.join(out, rel))) leaks.push({ file: rel, what: `${s.name}, a stage after ${through}, is in the export` });
@@ -290,12 +373,16 @@ export function cleanEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessE
   return env;
 }
 
-/** pnpm install, then pnpm test --filter <stage>, in an export, as a learner would. */
-export function installAndTest(out: string, stage: string, timeoutMs = 15 * 60_000): InstallCheck {
+/**
+ * pnpm install, then pnpm test --filter <stage>, in an export, as a learner
+ * would. The run's results (what xps status shows) go to `resultsDir`.
+ */
+export function installAndTest(out: string, stage: string, resultsDir: string, timeoutMs = 15 * 60_000): InstallCheck {
   const env = cleanEnv();
   const inst = spawnSync("pnpm", ["install", "--no-frozen-lockfile"], { cwd: out, env, encoding: "utf8", timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
   const installOutput = `${inst.stdout ?? ""}${inst.stderr ?? ""}`;
   if (inst.status !== 0) return { installed: false, installOutput, testExit: null, testOutput: "" };
-  const t = spawnSync("pnpm", ["test", "--filter", stage], { cwd: out, env: { ...env, NO_COLOR: "1" }, encoding: "utf8", timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+  // The check's run is not the learner's progress: its results go to a folder outside the copy.
+  const t = spawnSync("pnpm", ["test", "--filter", stage], { cwd: out, env: { ...env, NO_COLOR: "1", XPS_RESULTS_DIR: resultsDir }, encoding: "utf8", timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
   return { installed: true, installOutput, testExit: t.status, testOutput: `${t.stdout ?? ""}${t.stderr ?? ""}` };
 }
