@@ -9,7 +9,11 @@ import {
   DEFAULT_HOST,
   DEFAULT_PORTS,
   describeError,
+  describeNameError,
   formatHostPort,
+  isLoopback,
+  isNameError,
+  isValidPort,
   logger,
   parseHostPort,
   scriptArgs,
@@ -19,7 +23,7 @@ import { coreCreate, coreDestroy, coreStats, type Core } from "@xps/core/core";
 import { loopRun } from "@xps/core/loop";
 import { connectionDestroy, type Connection } from "@xps/connection/connection";
 import { listenerCreate, listenerDestroy, type ConnectionHandler, type Listener } from "@xps/connection/listener";
-import { upstreamAdvice } from "@xps/connection/upstream";
+import { upstreamConnectError } from "@xps/connection/upstream";
 
 export interface ServerOptions {
   host: string;
@@ -88,7 +92,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv, spec: St
   let ports = [...DEFAULT_PORTS];
   if (portsText !== undefined) {
     ports = portsText.split(",").map((p) => Number(p.trim()));
-    const bad = ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535);
+    const bad = ports.some((p) => !isValidPort(p));
     if (ports.length !== DEFAULT_PORTS.length || bad || new Set(ports).size !== ports.length) {
       throw new UsageError(
         `--ports wants ${DEFAULT_PORTS.length} different ports from 1 to 65535, comma-separated (like ${DEFAULT_PORTS.join(",")}); got "${portsText}"`,
@@ -100,7 +104,14 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv, spec: St
   const upstreamText = values.upstream ?? (spec.upstream ? env.XPS_UPSTREAM : undefined);
   if (upstreamText !== undefined) {
     const parsed = parseHostPort(upstreamText);
-    if (parsed === null) throw new UsageError(`--upstream wants HOST:PORT (like 127.0.0.1:3000); got "${upstreamText}"`);
+    if (parsed === null) {
+      const text = upstreamText.trim();
+      const port = /^\[?\s*\]?:(\d+)$/.exec(text)?.[1];
+      if (port !== undefined) {
+        throw new UsageError(`--upstream "${upstreamText}" has no host before the colon; write one, like 127.0.0.1:${port} for this machine`);
+      }
+      throw new UsageError(`--upstream wants HOST:PORT with a port from 1 to 65535 (like 127.0.0.1:3000); got "${upstreamText}"`);
+    }
     upstream = parsed;
   }
   return { host, ports, upstream };
@@ -145,10 +156,63 @@ export function probeUpstream(upstream: HostPort): Promise<boolean> {
       resolve(true);
     });
     socket.once("error", (err: NodeJS.ErrnoException) => {
-      logger("WARNING", "probeUpstream()", `nothing is listening on ${formatHostPort(upstream)} (${err.code ?? err.message}); ${upstreamAdvice(upstream.host, upstream.port)}`);
+      logger("WARNING", "probeUpstream()", upstreamConnectError(upstream.host, upstream.port, err));
       resolve(false);
     });
   });
+}
+
+/** The error of binding host:port (port 0: any port, to test the host alone), or null when it can be bound. */
+async function bindError(host: string, port: number): Promise<NodeJS.ErrnoException | null> {
+  const server = net.createServer();
+  const err = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
+    server.once("error", resolve);
+    server.listen({ host, port }, () => resolve(null));
+  });
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return err;
+}
+
+/** Why nothing can listen on `host`, on any port (a problem of --host, not of --ports); null when it can. */
+export async function listenHostProblem(host: string): Promise<string | null> {
+  const err = await bindError(host, 0);
+  if (err === null) return null;
+  const code = err.code ?? err.message;
+  const why = isNameError(err.code)
+    ? `the host name could not be resolved (${describeNameError(code)})`
+    : err.code === "EADDRNOTAVAIL"
+      ? `it is not an address of this machine (EADDRNOTAVAIL)`
+      : `listen() refuses it (${code})`;
+  return `cannot listen on ${host}: ${why}; use --host 127.0.0.1 (the default: this machine only)`;
+}
+
+/** After serverStart failed on a host that can be listened on: which port failed, and what to do. */
+async function listenPortsProblem(host: string, ports: number[]): Promise<string> {
+  for (const port of ports) {
+    const err = await bindError(host, port);
+    if (err === null) continue;
+    if (err.code === "EADDRINUSE") return `could not listen on every port: port ${port} is already in use; pick free ones with --ports A,B,C,D`;
+    if (err.code === "EACCES") return `could not listen on every port: port ${port} needs privileges (EACCES); pick ports from 1024 up with --ports A,B,C,D`;
+    return `could not listen on port ${port} (${err.code ?? err.message})`;
+  }
+  return "could not listen on every port (the ERROR line above says why)";
+}
+
+/**
+ * The WARNING for listeners bound beyond loopback (--host 0.0.0.0, ::, or an
+ * address of a network interface), or null when every listener is loopback
+ * only. `addresses` are the addresses the listeners are bound to.
+ */
+export function exposureWarning(addresses: string[], ports: number[], spec: StageServerSpec, upstream: HostPort): string | null {
+  const open = addresses.find((a) => !isLoopback(a));
+  if (open === undefined) return null;
+  const where = open === "0.0.0.0" || open === "::" ? `${open} (every network interface of this machine)` : `${open} (an address other machines can reach)`;
+  const roles = ports.map((p, i) => `${p} (${spec.portRoles[i] ?? "?"})`);
+  const list = roles.length > 1 ? `${roles.slice(0, -1).join(", ")} and ${roles.at(-1)}` : roles.join("");
+  const proxy = spec.upstream
+    ? `, and the proxy hands them whatever the upstream ${formatHostPort(upstream)} serves (python3 -m http.server serves every file under the folder it was started in)`
+    : "";
+  return `listening on ${where}: other machines can connect to ports ${list}${proxy}; to listen on this machine only, use --host 127.0.0.1 (the default)`;
 }
 
 /** The stats line that SIGUSR2 prints (and tests parse): one JSON object. */
@@ -200,6 +264,11 @@ export async function runStageServer(
   // Asked for explicitly, so printed even when XPS_LOG=quiet hides INFO lines.
   process.on("SIGUSR2", () => logger("INFO", "runStageServer()", statsLine(core), true));
 
+  const hostProblem = await listenHostProblem(options.host);
+  if (hostProblem !== null) {
+    logger("ERROR", "runStageServer()", hostProblem);
+    process.exit(1);
+  }
   const handlers = routes(options);
   const started = await serverStart(
     core,
@@ -207,9 +276,12 @@ export async function runStageServer(
     options.ports.map((port, i) => ({ port, handler: handlers[i]! })),
   );
   if (started === null) {
-    logger("ERROR", "runStageServer()", "could not listen on every port; pick free ones with --ports A,B,C,D");
+    logger("ERROR", "runStageServer()", await listenPortsProblem(options.host, options.ports));
     process.exit(1);
   }
+  const bound = started.map((l) => (l.server.address() as net.AddressInfo | null)?.address ?? l.host);
+  const exposed = exposureWarning(bound, options.ports, spec, options.upstream);
+  if (exposed !== null) logger("WARNING", "runStageServer()", exposed);
   logger("INFO", "runStageServer()", `pid ${process.pid}: Ctrl+C stops the server, kill -USR2 ${process.pid} prints its counts`, true);
   if (spec.upstream) void probeUpstream(options.upstream);
   return core;

@@ -8,6 +8,9 @@ import {
   XpsBuffer,
   describeError,
   formatLogLine,
+  isLoopback,
+  isNameError,
+  isValidPort,
   logger,
   readLogSettings,
   parseHostPort,
@@ -109,6 +112,38 @@ describe("addresses", () => {
     expect(parseHostPort("host:99999")).toBeNull();
     expect(parseHostPort("host:")).toBeNull();
     expect(parseHostPort("nonsense")).toBeNull();
+  });
+
+  test("parseHostPort: an empty host before the colon is not an address; a bare port means 127.0.0.1", () => {
+    expect(parseHostPort(":80")).toBeNull();
+    expect(parseHostPort(" :80 ")).toBeNull();
+    expect(parseHostPort("[]:80")).toBeNull();
+    expect(parseHostPort("80")).toEqual({ host: "127.0.0.1", port: 80 });
+    expect(parseHostPort("80", "::1")).toEqual({ host: "::1", port: 80 });
+  });
+
+  test("isValidPort and parseHostPort take ports from 1 to 65535, not 0", () => {
+    expect(isValidPort(0)).toBe(false);
+    expect(isValidPort(1)).toBe(true);
+    expect(isValidPort(65535)).toBe(true);
+    expect(isValidPort(65536)).toBe(false);
+    expect(isValidPort(-1)).toBe(false);
+    expect(isValidPort(80.5)).toBe(false);
+    expect(parseHostPort("127.0.0.1:0")).toBeNull();
+    expect(parseHostPort("0")).toBeNull();
+    expect(parseHostPort("127.0.0.1:65535")).toEqual({ host: "127.0.0.1", port: 65535 });
+  });
+
+  test("isLoopback: 127.0.0.0/8 and ::1 only", () => {
+    for (const a of ["127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"]) expect(isLoopback(a), a).toBe(true);
+    for (const a of ["0.0.0.0", "::", "10.0.0.1", "192.168.1.5", "fd00::2", "localhost", ""]) expect(isLoopback(a), a).toBe(false);
+  });
+
+  test("isNameError: the codes of a name that did not resolve", () => {
+    expect(isNameError("ENOTFOUND")).toBe(true);
+    expect(isNameError("EAI_AGAIN")).toBe(true);
+    expect(isNameError("ECONNREFUSED")).toBe(false);
+    expect(isNameError(undefined)).toBe(false);
   });
 });
 

@@ -27,6 +27,8 @@ import {
   E_AGAIN,
   E_EOF,
   OK,
+  formatHostPort,
+  isNameError,
   logger,
 } from "@xps/utils";
 import type { Core } from "@xps/core/core";
@@ -137,12 +139,19 @@ export function connectionDestroy(connection: Connection): void {
   logger("DEBUG", "connectionDestroy()", "destroyed connection");
 }
 
-/** connection_close: log why, then destroy. */
-export function connectionClose(connection: Connection, peerClosed: boolean, reason?: string): void {
+/**
+ * connection_close: log why, then destroy. `reason` (an error code, or what
+ * failed) is shown in brackets; `cause`, a sentence saying what happened, after
+ * a colon:
+ *   peer closed connection (ECONNRESET)
+ *   closing connection: upstream 127.0.0.1:3000 refused the connection (ECONNREFUSED)
+ */
+export function connectionClose(connection: Connection, peerClosed: boolean, reason?: string, cause?: string): void {
   if (connection.destroyed) return;
   // A peer that finished sending first closed it, even when we close last.
   const what = peerClosed || connection.socket.readableEnded ? "peer closed connection" : "closing connection";
-  logger("INFO", "connectionClose()", reason ? `${what} (${reason})` : what);
+  const told = cause ? `${what}: ${cause}` : what;
+  logger("INFO", "connectionClose()", reason ? `${told} (${reason})` : told);
   connectionDestroy(connection);
 }
 
@@ -159,16 +168,50 @@ function connectionLoopWriteHandler(connection: Connection): void {
 /**
  * EPOLLERR/EPOLLHUP: the socket failed ('error', with a code such as
  * ECONNRESET) or closed ('close'). The loop also calls this when one of this
- * connection's handlers threw; that is our failure, not the peer's.
+ * connection's handlers threw; that is our failure, not the peer's. A connect
+ * that never succeeded (an upstream that refused, a name that did not
+ * resolve) had no peer to close it, so it is told apart.
  */
 function connectionLoopCloseHandler(connection: Connection, err?: unknown): void {
   if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (typeof code === "string") connectionClose(connection, true, code);
-    else connectionClose(connection, false, `a handler failed: ${err.message}`);
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e.code === "string") {
+      const failed = connectFailure(connection, e);
+      if (failed !== null) connectionClose(connection, false, e.code, failed);
+      else connectionClose(connection, true, e.code);
+    } else {
+      connectionClose(connection, false, `a handler failed: ${err.message}`);
+    }
     return;
   }
   connectionClose(connection, true);
+}
+
+/**
+ * What went wrong, when `err` is the failure of this socket's own connect
+ * (Node's connect and getaddrinfo errors say so in `syscall`), or null when
+ * the socket was connected. A reset (ECONNRESET) means the handshake had
+ * completed: the peer accepted, then closed it, even when Node reports it as
+ * the connect's error.
+ */
+function connectFailure(connection: Connection, err: NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string }): string | null {
+  const whose = connection.listener === null ? "upstream" : "peer";
+  if (err.syscall === "getaddrinfo" || isNameError(err.code)) {
+    return `the ${whose} host name${err.hostname ? ` "${err.hostname}"` : ""} could not be resolved`;
+  }
+  if (err.syscall !== "connect" || err.code === "ECONNRESET") return null;
+  const at = err.address === undefined ? whose : `${whose} ${formatHostPort({ host: err.address, port: err.port ?? 0 })}`;
+  switch (err.code) {
+    case "ECONNREFUSED":
+      return `${at} refused the connection`;
+    case "ETIMEDOUT":
+      return `the connect to ${at} timed out`;
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return `${at} cannot be reached`;
+    default:
+      return `the connect to ${at} failed`;
+  }
 }
 
 // ------------------------------------------------------- pipe handlers
