@@ -14,15 +14,15 @@ export interface Problem {
  * every taught file has regions of that stage; each stage's TODOs are
  * numbered 1..k without gaps.
  */
-export function checkMarkers(stages: StageMeta[], marked: { file: string; regions: Region[] }[]): Problem[] {
+export function checkMarkers(stages: StageMeta[], marked: { file: string; module?: string; regions: Region[] }[]): Problem[] {
   const out: Problem[] = [];
   const byNumber = new Map(stages.map((s) => [s.stage, s]));
-  for (const { file, regions } of marked) {
+  for (const { file, module = file, regions } of marked) {
     for (const r of regions) {
       const stage = byNumber.get(r.stage);
       if (stage === undefined) out.push({ where: `${file}:${r.begin + 1}`, message: `region of stage-${r.stage}, which does not exist` });
-      else if (!stage.teaches.includes(file)) {
-        out.push({ where: `${file}:${r.begin + 1}`, message: `region of ${stage.name}, whose "teaches" list does not name ${file}` });
+      else if (!stage.teaches.includes(module)) {
+        out.push({ where: `${file}:${r.begin + 1}`, message: `region of ${stage.name}, whose "teaches" list does not name ${module}` });
       }
       if (r.body.every((l) => l.trim() === "")) out.push({ where: `${file}:${r.begin + 1}`, message: "region has no solution code" });
     }
@@ -30,7 +30,7 @@ export function checkMarkers(stages: StageMeta[], marked: { file: string; region
   for (const stage of stages) {
     const todos = new Map<number, string>();
     for (const file of stage.teaches) {
-      const entry = marked.find((m) => m.file === file);
+      const entry = marked.find((m) => (m.module ?? m.file) === file && m.regions.some((r) => r.stage === stage.stage));
       const mine = entry?.regions.filter((r) => r.stage === stage.stage) ?? [];
       if (mine.length === 0) out.push({ where: stage.name, message: `teaches ${file}, which has no region of ${stage.name}` });
       for (const r of mine) {

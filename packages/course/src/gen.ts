@@ -2,7 +2,8 @@
 // pnpm gen --check    report drift (a committed skeleton that differs) and exit 1
 import fs from "node:fs";
 import path from "node:path";
-import { listStages, repoRoot, taughtFiles } from "./stages.ts";
+import { listStages, moduleText, repoRoot, taughtFiles } from "./stages.ts";
+import { viewOf } from "../variant/views.mjs";
 import { skeletonFor } from "./skeleton.ts";
 import { isMainModule } from "@xps/utils/args";
 
@@ -16,8 +17,9 @@ export interface Drift {
 export function expectedSkeletons(root: string = repoRoot): { stage: string; file: string; text: string }[] {
   const out: { stage: string; file: string; text: string }[] = [];
   for (const stage of listStages(root)) {
+    const view = viewOf(root, stage.stage);
     for (const t of taughtFiles(stage, root)) {
-      const text = fs.readFileSync(path.join(root, t.reference), "utf8");
+      const text = moduleText(stage, t.reference, root, view);
       out.push({ stage: stage.name, file: t.learner, text: skeletonFor(text, t.reference, stage.stage, stage.name) });
     }
   }

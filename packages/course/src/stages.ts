@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { findRepoRoot, learnerFileFor, readStageMeta, type StageMetaJson } from "../variant/overrides.mjs";
+import { fileStages, viewOf } from "../variant/views.mjs";
 import { parseRegions, type Region } from "./skeleton.ts";
 
 export type StageMeta = StageMetaJson;
@@ -35,23 +36,32 @@ export interface TaughtFile {
   regions: Region[];
 }
 
+/** A module as it stands in the view of a stage; throws when the view does not hold it. */
+export function moduleText(stage: StageMeta, module: string, root: string = repoRoot, view = viewOf(root, stage.stage)): string {
+  const m = view.get(module);
+  if (m === undefined) throw new Error(`${stage.name} teaches ${module}, which its view does not hold (check the file's @stages tag)`);
+  return m.text;
+}
+
 export function taughtFiles(stage: StageMeta, root: string = repoRoot): TaughtFile[] {
-  return stage.teaches.map((reference) => {
-    const text = fs.readFileSync(path.join(root, reference), "utf8");
-    return {
-      reference,
-      learner: path.join(stage.dir, "src", learnerFileFor(reference)),
-      regions: parseRegions(text, reference),
-    };
-  });
+  const view = viewOf(root, stage.stage);
+  return stage.teaches.map((reference) => ({
+    reference,
+    learner: path.join(stage.dir, "src", learnerFileFor(reference)),
+    regions: parseRegions(moduleText(stage, reference, root, view), reference),
+  }));
 }
 
 /** Packages of course tooling: their text talks about markers, it holds none. */
 const TOOLING = new Set(["course", "testkit", "cli"]);
 
-/** Every reference file (under packages/<name>/src) that holds solution regions. */
-export function markedFiles(root: string = repoRoot): { file: string; regions: Region[] }[] {
-  const out: { file: string; regions: Region[] }[] = [];
+/**
+ * Every reference file (under packages/<name>/src) that holds solution
+ * regions, with the module it stands for in the views (itself, unless it is
+ * an earlier form with @view-as).
+ */
+export function markedFiles(root: string = repoRoot): { file: string; module: string; regions: Region[] }[] {
+  const out: { file: string; module: string; regions: Region[] }[] = [];
   const walk = (dir: string): void => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       if (e.name === "node_modules") continue;
@@ -59,7 +69,8 @@ export function markedFiles(root: string = repoRoot): { file: string; regions: R
       if (e.isDirectory()) walk(p);
       else if (e.name.endsWith(".ts")) {
         const text = fs.readFileSync(p, "utf8");
-        if (text.includes("@solution")) out.push({ file: path.relative(root, p), regions: parseRegions(text, path.relative(root, p)) });
+        const file = path.relative(root, p);
+        if (text.includes("@solution")) out.push({ file, module: fileStages(text, file).as, regions: parseRegions(text, file) });
       }
     }
   };

@@ -16,5 +16,11 @@ export declare function findStageDir(from: string): string | null;
 export declare function readStageMeta(stageDir: string): StageMetaJson;
 export declare function learnerDir(stageDir: string, env?: NodeJS.ProcessEnv): string;
 export declare function learnerFileFor(reference: string): string;
-export declare function withheldReferences(stageDir: string): string[];
-export declare function overridesFor(stageDir: string, env?: NodeJS.ProcessEnv): Map<string, string>;
+export interface ViewModule {
+  source: string;
+  text: string;
+}
+export declare function stageDirs(root: string): { dir: string; meta: StageMetaJson }[];
+export declare function withheldReferences(stageDir: string, view?: Map<string, ViewModule>): string[];
+export declare function ownFilesFor(stageDir: string, env?: NodeJS.ProcessEnv, view?: Map<string, ViewModule>): Map<string, { stage: string; file: string }>;
+export declare function overridesFor(stageDir: string, env?: NodeJS.ProcessEnv): Map<string, string | null>;

@@ -1,17 +1,21 @@
-// Which files make up a stage's server: the learner's or the reference.
+// Which files make up a stage's server.
 //
-// A stage lists, in its package.json ("xps.teaches"), the reference modules
-// it teaches, for example packages/core/src/pipe.ts. In the learner variant
-// (the default) every import of such a module, from anywhere in the server,
-// loads the stage's own copy instead (src/pipe.ts): the learner's file
-// replaces the reference one for the whole process, tests included. With
-// XPS_VARIANT=solution nothing is replaced. XPS_LEARNER_DIR points at another
-// folder of learner files (the course's checks use a pristine skeleton there;
-// grading uses a submission's).
+// Every stage runs the server as it stands at that stage: its view (see
+// views.mjs), written under the stage's .xps/view/. Every import of a
+// reference module, from anywhere in the process, loads the module's view
+// file instead. A stage lists, in its package.json ("xps.teaches"), the
+// modules it teaches, for example packages/core/src/pipe.ts. In the learner
+// variant (the default) those load the stage's own copies instead
+// (src/pipe.ts), tests included. With XPS_VARIANT=solution only the view is
+// loaded. XPS_LEARNER_DIR points at another folder of learner files (the
+// course's checks use a pristine skeleton there; grading uses a
+// submission's), and XPS_OWN=1 lets the learner's files of earlier stages
+// stand in for the reference modules they solved.
 //
 // Plain JavaScript on purpose: Node loads it before any TypeScript loader.
 import fs from "node:fs";
 import path from "node:path";
+import { viewDir, viewOf, writeView } from "./views.mjs";
 
 export const VARIANTS = ["learner", "solution"];
 
@@ -75,45 +79,91 @@ function real(p) {
   }
 }
 
-/**
- * reference file -> learner file, both absolute real paths; empty in the
- * solution variant. Throws when a learner file is missing, naming the fix.
- */
-/**
- * The taught reference files whose solution this copy of the course does not
- * hold: in a student export through stage N, stage N's regions are stubs
- * (`throw todo("stage-N", ...)`), which never happens in the course itself.
- */
-export function withheldReferences(stageDir) {
-  const meta = readStageMeta(stageDir);
-  const root = findRepoRoot(stageDir);
-  return (meta.teaches ?? []).filter((reference) => {
-    const file = path.join(root, reference);
-    return fs.existsSync(file) && fs.readFileSync(file, "utf8").includes(`throw todo("${meta.name}",`);
-  });
+/** Every stage folder of the course (stages/*, with an "xps" field), by stage number. */
+export function stageDirs(root) {
+  const dir = path.join(root, "stages");
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .map((d) => path.join(dir, d))
+    .filter((d) => fs.existsSync(path.join(d, "package.json")) && JSON.parse(fs.readFileSync(path.join(d, "package.json"), "utf8")).xps)
+    .map((d) => ({ dir: d, meta: readStageMeta(d) }))
+    .sort((a, b) => a.meta.stage - b.meta.stage);
 }
 
-export function overridesFor(stageDir, env = process.env) {
-  const map = new Map();
+/**
+ * The taught modules whose solution this copy of the course does not hold:
+ * in a student export through stage N, stage N's regions are stubs
+ * (`throw todo("stage-N", ...)`), which never happens in the course itself.
+ */
+export function withheldReferences(stageDir, view) {
+  const meta = readStageMeta(stageDir);
+  const v = view ?? viewOf(findRepoRoot(stageDir), meta.stage);
+  return (meta.teaches ?? []).filter((module) => v.get(module)?.text.includes(`throw todo("${meta.name}",`));
+}
+
+/**
+ * With XPS_OWN=1: the learner's own files of earlier stages, for the modules
+ * this stage does not teach and whose form has not changed since the stage
+ * that taught them. module -> { stage, file } (the latest such stage wins).
+ */
+export function ownFilesFor(stageDir, env = process.env, view) {
   const meta = readStageMeta(stageDir);
   const root = findRepoRoot(stageDir);
-  if (variantName(env) === "solution") {
-    if (withheldReferences(stageDir).length > 0) {
+  const mine = view ?? viewOf(root, meta.stage);
+  const own = new Map();
+  for (const earlier of stageDirs(root)) {
+    if (earlier.meta.stage >= meta.stage) break;
+    const then = viewOf(root, earlier.meta.stage);
+    for (const module of earlier.meta.teaches ?? []) {
+      if ((meta.teaches ?? []).includes(module)) continue;
+      if (then.get(module)?.text !== mine.get(module)?.text) {
+        own.delete(module); // changed since: the reference stands in
+        continue;
+      }
+      const file = path.join(earlier.dir, "src", learnerFileFor(module));
+      if (fs.existsSync(file)) own.set(module, { stage: earlier.meta.name, file });
+    }
+  }
+  return own;
+}
+
+/**
+ * What the stage's server and tests load instead of each reference file:
+ * reference file -> file to load (absolute real paths), or -> null for a
+ * module that the stage's view does not hold (importing it is an error).
+ * Every module loads its view file (the server as it stands at this stage);
+ * in the learner variant the taught modules load the learner's files, and
+ * with XPS_OWN=1 the learner's earlier files stand in for the reference
+ * where they can. Throws when a learner file is missing, naming the fix.
+ */
+export function overridesFor(stageDir, env = process.env) {
+  const meta = readStageMeta(stageDir);
+  const root = findRepoRoot(stageDir);
+  const variant = variantName(env);
+  const { map: viewMap, view } = writeView(root, meta.stage, viewDir(stageDir));
+  const map = new Map();
+  for (const [ref, target] of viewMap) map.set(real(ref), target === null ? null : real(target));
+  if (variant === "solution") {
+    if (withheldReferences(stageDir, view).length > 0) {
       throw new Error(
         `${meta.name}'s reference solution is not part of this copy of the course (it comes with the next release), so XPS_VARIANT=solution cannot run it; run your own code without XPS_VARIANT`,
       );
     }
     return map;
   }
+  if (env.XPS_OWN === "1") {
+    for (const [module, { file }] of ownFilesFor(stageDir, env, view)) map.set(real(path.join(root, module)), real(file));
+  }
   const dir = learnerDir(stageDir, env);
-  for (const reference of meta.teaches ?? []) {
-    const mine = path.join(dir, learnerFileFor(reference));
+  for (const module of meta.teaches ?? []) {
+    const mine = path.join(dir, learnerFileFor(module));
     if (!fs.existsSync(mine)) {
       throw new Error(
         `${meta.name}: ${path.relative(process.cwd(), mine) || mine} is missing; restore it with: pnpm xps reset ${meta.name}`,
       );
     }
-    map.set(real(path.join(root, reference)), real(mine));
+    map.set(real(path.join(root, module)), real(mine));
   }
   return map;
 }

@@ -1,8 +1,8 @@
-// `node --import @xps/course/variant server.ts`: in the learner variant, make
-// the stage's own files stand in for the reference modules it teaches (see
-// overrides.mjs). In the solution variant this does nothing.
+// `node --import @xps/course/variant server.ts`: load the server as it
+// stands at the stage (its view), with the learner's files in place of the
+// modules the stage teaches (see overrides.mjs).
 import { register } from "node:module";
-import { findStageDir, overridesFor } from "./overrides.mjs";
+import { findStageDir, overridesFor, readStageMeta } from "./overrides.mjs";
 
 const stageDir = findStageDir(process.env.XPS_STAGE_DIR ?? process.cwd());
 if (stageDir !== null) {
@@ -14,6 +14,6 @@ if (stageDir !== null) {
     process.exit(2);
   }
   if (map.size > 0) {
-    register("./hooks.mjs", import.meta.url, { data: { map: Object.fromEntries(map) } });
+    register("./hooks.mjs", import.meta.url, { data: { map: Object.fromEntries(map), stage: readStageMeta(stageDir).name } });
   }
 }

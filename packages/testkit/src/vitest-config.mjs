@@ -1,7 +1,8 @@
-// The vitest configuration every stage uses. In the learner variant a
-// resolver plugin makes every import of a taught reference module load the
-// stage's own file (the same switch `node --import @xps/course/variant`
-// makes for the server), so in-process unit tests check the learner's code.
+// The vitest configuration every stage uses. A resolver plugin makes every
+// import of a reference module load the stage's view of it, or, in the
+// learner variant, the stage's own file for a module it teaches (the same
+// switch `node --import @xps/course/variant` makes for the server), so
+// in-process tests check the learner's code in the server of that stage.
 // Plain JavaScript: vitest loads config files with Node before any
 // TypeScript loader is in place.
 //
@@ -10,7 +11,7 @@
 // (comma-separated globs, relative to the stage) adds test files: grading
 // uses it for an instructor's hidden tests, copied into the stage's .xps/.
 import { defineConfig } from "vitest/config";
-import { overridesFor } from "@xps/course/overrides";
+import { overridesFor, readStageMeta } from "@xps/course/overrides";
 import XpsReporter from "./results-reporter.mjs";
 
 /** The extra test globs named by XPS_EXTRA_TESTS. */
@@ -23,6 +24,7 @@ export function extraTests(env = process.env) {
 
 export function stageConfig(stageDir) {
   const overrides = overridesFor(stageDir, process.env);
+  const meta = readStageMeta(stageDir);
   return defineConfig({
     plugins: [
       {
@@ -33,6 +35,7 @@ export function stageConfig(stageDir) {
           const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
           if (resolved === null) return null;
           const target = overrides.get(resolved.id.split("?")[0]);
+          if (target === null) throw new Error(`${source} is not part of the server at ${meta.name}: it comes with a later stage`);
           return target === undefined || target === importer ? null : target;
         },
       },
