@@ -179,6 +179,25 @@ for (const stage of stages) {
   });
 }
 
+// ------------------------------------------------------------ the bundled browser
+
+// Stage 11's M10 on the solution with every system browser hidden and an
+// empty TMPDIR: the Chromium that `pnpm install` brings must unpack and work,
+// as on a fresh machine, whatever this machine has installed or cached.
+for (const stage of stages.filter((s) => s.name === "stage-11")) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "xps-verify-browser-"));
+  const env: NodeJS.ProcessEnv = { ...process.env, XPS_VARIANT: "solution", XPS_HIDE_SYSTEM_BROWSERS: "1", TMPDIR: tmp, XPS_RESULTS: "off" };
+  delete env.XPS_LEARNER_DIR;
+  const r = runVitest(stage.dir, env, ["-t", "^M10 "]);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  const m10 = { ...r, passed: r.passed.filter((n) => n.startsWith("M10 ")), failed: r.failed.filter((f) => f.name.startsWith("M10 ")) };
+  record(
+    `${stage.name}: M10 passes with the bundled Chromium alone (XPS_HIDE_SYSTEM_BROWSERS=1, an empty TMPDIR)`,
+    r.ok && m10.failed.length === 0 && m10.passed.length > 0,
+    !r.ok ? [r.error ?? "vitest did not run", ...tail(r.output, 20)] : m10.passed.length + m10.failed.length === 0 ? ["no M10 test ran", ...tail(r.output, 10)] : failuresOf(m10),
+  );
+}
+
 // ------------------------------------------------------------ exports
 
 /** Export a canary-marked copy of the course through the stage, and scan it. Returns the table cell. */

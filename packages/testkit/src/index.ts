@@ -1,3 +1,4 @@
+export * from "./browser.ts";
 export * from "./checks.ts";
 export * from "./client.ts";
 export * from "./http.ts";
