@@ -1,11 +1,12 @@
+// @stages 10-
 // What a listener does with a new client: the handlers that stages give
 // their listeners (ConnectionHandler in listener.ts).
 import { DEFAULT_PIPE_BUFF_THRESH, logger } from "@xps/utils";
 import { pipeCreate } from "@xps/core/pipe";
-import type { HostPort } from "@xps/utils";
+import type { HostPort } from "@xps/utils"; // @since 11
 import { connectionDestroy, type Connection } from "@xps/connection/connection";
 import type { ConnectionHandler } from "@xps/connection/listener";
-import { upstreamCreate } from "@xps/connection/upstream";
+import { upstreamCreate } from "@xps/connection/upstream"; // @since 11
 
 /** Stage 10: one pipe from the client's source to its own sink, so every byte comes back. */
 export const echo: ConnectionHandler = (client: Connection): void => {
@@ -15,6 +16,7 @@ export const echo: ConnectionHandler = (client: Connection): void => {
   }
 };
 
+// @since 11 begin
 /**
  * Stage 11: a reverse proxy to `upstream`. The client gets its own upstream
  * connection and two pipes join them:
@@ -50,3 +52,4 @@ export function proxy(client: Connection, upstream: HostPort): void {
   }
   // @solution end
 }
+// @since end

@@ -1,127 +1,34 @@
+// @stages 7-
 // Starting and stopping a stage's server: the part of the C course's main.c
-// and xps_core_start() that every stage shares. A stage supplies its name and
-// one connection handler per port; this file parses the command line, creates
-// the core and the listeners, prints where it listens, and shuts down on
-// Ctrl+C.
+// and xps_core_start() that every stage shares. A stage supplies its name and,
+// from stage 10 on, one connection handler per port; this file reads the
+// command line (options.ts), creates the core and the listeners, prints where
+// it listens, and shuts down on Ctrl+C (SIGINT: "SIGINT received", every
+// listener and connection destroyed, exit code 0).
 import net from "node:net";
-import { parseArgs } from "node:util";
-import {
-  DEFAULT_HOST,
-  DEFAULT_PORTS,
-  describeError,
-  describeNameError,
-  formatHostPort,
-  isLoopback,
-  isNameError,
-  isValidPort,
-  logger,
-  parseHostPort,
-  scriptArgs,
-  type HostPort,
-} from "@xps/utils";
+import { formatHostPort, logger, type HostPort } from "@xps/utils"; // @since 11
+// @until 10: import { formatHostPort, logger } from "@xps/utils";
 import { coreCreate, coreDestroy, coreStats, type Core } from "@xps/core/core";
 import { loopRun } from "@xps/core/loop";
 import { connectionDestroy, type Connection } from "@xps/connection/connection";
-import { listenerCreate, listenerDestroy, type ConnectionHandler, type Listener } from "@xps/connection/listener";
-import { upstreamConnectError } from "@xps/connection/upstream";
-
-export interface ServerOptions {
-  host: string;
-  ports: number[];
-  /** Only for stages with an upstream. */
-  upstream: HostPort;
-}
-
-export interface StageServerSpec {
-  /** "stage-11" */
-  stage: string;
-  title: string;
-  /** What each of the four ports does, for --help. */
-  portRoles: readonly string[];
-  /** The stage proxies to an upstream (adds --upstream). */
-  upstream?: boolean;
-}
-
-export class UsageError extends Error {}
-
-export const DEFAULT_UPSTREAM: HostPort = { host: "127.0.0.1", port: 3000 };
-
-export function usage(spec: StageServerSpec): string {
-  const roles = spec.portRoles.map((r, i) => `    port ${DEFAULT_PORTS[i]}: ${r}`).join("\n");
-  return [
-    `${spec.stage}: ${spec.title}`,
-    "",
-    "Options (each also read from an environment variable):",
-    `  --host HOST           address to listen on (XPS_HOST, default ${DEFAULT_HOST})`,
-    `  --ports A,B,C,D       the four ports (XPS_PORTS, default ${DEFAULT_PORTS.join(",")})`,
-    ...(spec.upstream
-      ? [`  --upstream HOST:PORT  where port A proxies to (XPS_UPSTREAM, default ${formatHostPort(DEFAULT_UPSTREAM)})`]
-      : []),
-    "  --help                this text",
-    "",
-    roles,
-  ].join("\n");
-}
-
-/** Read the options from argv and the environment; throws UsageError with a fix when they are wrong. */
-export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv, spec: StageServerSpec): ServerOptions | "help" {
-  let values: { host?: string; ports?: string; upstream?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        host: { type: "string" },
-        ports: { type: "string" },
-        upstream: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message.split("\n")[0]} (run with --help for the options)`);
-  }
-  if (values.help) return "help";
-  if (values.upstream !== undefined && !spec.upstream) {
-    throw new UsageError(`${spec.stage} has no upstream; --upstream belongs to stage 11 and later`);
-  }
-  const host = values.host ?? env.XPS_HOST ?? DEFAULT_HOST;
-  if (host.trim() === "") throw new UsageError("--host is empty; give an address such as 127.0.0.1");
-
-  const portsText = values.ports ?? env.XPS_PORTS;
-  let ports = [...DEFAULT_PORTS];
-  if (portsText !== undefined) {
-    ports = portsText.split(",").map((p) => Number(p.trim()));
-    const bad = ports.some((p) => !isValidPort(p));
-    if (ports.length !== DEFAULT_PORTS.length || bad || new Set(ports).size !== ports.length) {
-      throw new UsageError(
-        `--ports wants ${DEFAULT_PORTS.length} different ports from 1 to 65535, comma-separated (like ${DEFAULT_PORTS.join(",")}); got "${portsText}"`,
-      );
-    }
-  }
-
-  let upstream = DEFAULT_UPSTREAM;
-  const upstreamText = values.upstream ?? (spec.upstream ? env.XPS_UPSTREAM : undefined);
-  if (upstreamText !== undefined) {
-    const parsed = parseHostPort(upstreamText);
-    if (parsed === null) {
-      const text = upstreamText.trim();
-      const port = /^\[?\s*\]?:(\d+)$/.exec(text)?.[1];
-      if (port !== undefined) {
-        throw new UsageError(`--upstream "${upstreamText}" has no host before the colon; write one, like 127.0.0.1:${port} for this machine`);
-      }
-      throw new UsageError(`--upstream wants HOST:PORT with a port from 1 to 65535 (like 127.0.0.1:3000); got "${upstreamText}"`);
-    }
-    upstream = parsed;
-  }
-  return { host, ports, upstream };
-}
+import { listenerCreate, listenerDestroy, type ConnectionHandler, type Listener } from "@xps/connection/listener"; // @since 10
+// @until 9: import { listenerCreate, listenerDestroy, type Listener } from "@xps/connection/listener";
+import { exposureWarning, listenHostProblem, listenPortsProblem, startProcess, type ServerOptions, type StageServerSpec } from "@xps/connection/options";
+import { socketPending } from "@xps/connection/socket";
+import { upstreamConnectError } from "@xps/connection/upstream"; // @since 11
 
 /** Create one listener per port; null (after an ERROR line per failure) if any port cannot be bound. */
-export async function serverStart(core: Core, host: string, routes: { port: number; handler: ConnectionHandler }[]): Promise<Listener[] | null> {
+export async function serverStart(
+  core: Core,
+  host: string,
+  routes: { port: number; handler: ConnectionHandler }[], // @since 10
+  // @until 9: ports: number[],
+): Promise<Listener[] | null> {
   const listeners: Listener[] = [];
-  for (const { port, handler } of routes) {
-    const listener = await listenerCreate(core, host, port, handler);
+  for (const { port, handler } of routes) { // @since 10
+  // @until 9: for (const port of ports) {
+    const listener = await listenerCreate(core, host, port, handler); // @since 10
+    // @until 9: const listener = await listenerCreate(core, host, port);
     if (listener === null) {
       for (const l of listeners) listenerDestroy(l);
       return null;
@@ -142,6 +49,7 @@ export function serverStop(core: Core): void {
   coreDestroy(core);
 }
 
+// @since 11 begin
 /**
  * Say at start-up whether anything listens on the upstream address. The
  * server runs either way: each client's connection to the upstream is made
@@ -161,96 +69,45 @@ export function probeUpstream(upstream: HostPort): Promise<boolean> {
     });
   });
 }
-
-/** The error of binding host:port (port 0: any port, to test the host alone), or null when it can be bound. */
-async function bindError(host: string, port: number): Promise<NodeJS.ErrnoException | null> {
-  const server = net.createServer();
-  const err = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
-    server.once("error", resolve);
-    server.listen({ host, port }, () => resolve(null));
-  });
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return err;
-}
-
-/** Why nothing can listen on `host`, on any port (a problem of --host, not of --ports); null when it can. */
-export async function listenHostProblem(host: string): Promise<string | null> {
-  const err = await bindError(host, 0);
-  if (err === null) return null;
-  const code = err.code ?? err.message;
-  const why = isNameError(err.code)
-    ? `the host name could not be resolved (${describeNameError(code)})`
-    : err.code === "EADDRNOTAVAIL"
-      ? `it is not an address of this machine (EADDRNOTAVAIL)`
-      : `listen() refuses it (${code})`;
-  return `cannot listen on ${host}: ${why}; use --host 127.0.0.1 (the default: this machine only)`;
-}
-
-/** After serverStart failed on a host that can be listened on: which port failed, and what to do. */
-async function listenPortsProblem(host: string, ports: number[]): Promise<string> {
-  for (const port of ports) {
-    const err = await bindError(host, port);
-    if (err === null) continue;
-    if (err.code === "EADDRINUSE") return `could not listen on every port: port ${port} is already in use; pick free ones with --ports A,B,C,D`;
-    if (err.code === "EACCES") return `could not listen on every port: port ${port} needs privileges (EACCES); pick ports from 1024 up with --ports A,B,C,D`;
-    return `could not listen on port ${port} (${err.code ?? err.message})`;
-  }
-  return "could not listen on every port (the ERROR line above says why)";
-}
+// @since end
 
 /**
- * The WARNING for listeners bound beyond loopback (--host 0.0.0.0, ::, or an
- * address of a network interface), or null when every listener is loopback
- * only. `addresses` are the addresses the listeners are bound to.
+ * Bytes the server holds for its connections outside its pipes: `received`,
+ * taken from the kernel but not yet read by a handler (the receive queues);
+ * `unsent`, handed to sockets but not yet to the kernel (Node's write
+ * buffers); and `queued`, replies waiting in a connection's write_buff_list
+ * (stages 8 and 9 keep them there).
  */
-export function exposureWarning(addresses: string[], ports: number[], spec: StageServerSpec, upstream: HostPort): string | null {
-  const open = addresses.find((a) => !isLoopback(a));
-  if (open === undefined) return null;
-  const where = open === "0.0.0.0" || open === "::" ? `${open} (every network interface of this machine)` : `${open} (an address other machines can reach)`;
-  const roles = ports.map((p, i) => `${p} (${spec.portRoles[i] ?? "?"})`);
-  const list = roles.length > 1 ? `${roles.slice(0, -1).join(", ")} and ${roles.at(-1)}` : roles.join("");
-  const proxy = spec.upstream
-    ? `, and the proxy hands them whatever the upstream ${formatHostPort(upstream)} serves (python3 -m http.server serves every file under the folder it was started in)`
-    : "";
-  return `listening on ${where}: other machines can connect to ports ${list}${proxy}; to listen on this machine only, use --host 127.0.0.1 (the default)`;
+export function heldBytes(core: Core): { received: number; unsent: number; queued: number } {
+  let received = 0;
+  let unsent = 0;
+  let queued = 0;
+  for (const c of core.connections.items as (Connection | null)[]) {
+    if (c === null) continue;
+    received += socketPending(c.socket);
+    unsent += c.socket.writableLength;
+    queued += (c as { writeBuffList?: { len: number } }).writeBuffList?.len ?? 0;
+  }
+  return { received, unsent, queued };
 }
 
 /** The stats line that SIGUSR2 prints (and tests parse): one JSON object. */
 export function statsLine(core: Core): string {
-  const { perPipe: _perPipe, ...totals } = coreStats(core);
-  return `stats ${JSON.stringify({ ...totals, rss: process.memoryUsage.rss() })}`;
+  const { perPipe: _perPipe, ...totals } = coreStats(core); // @since 10
+  // @until 9: const totals = coreStats(core);
+  return `stats ${JSON.stringify({ ...totals, ...heldBytes(core), rss: process.memoryUsage.rss() })}`;
 }
 
 /**
- * The whole main(): parse options, start, and serve until SIGINT/SIGTERM.
- * `routes` gives the handler for each of the four ports.
+ * The whole main(): read the options, start, and serve until SIGINT or
+ * SIGTERM. From stage 10 on, `routes` gives the handler of each of the four
+ * ports.
  */
 export async function runStageServer(
   spec: StageServerSpec,
-  routes: (options: ServerOptions) => ConnectionHandler[],
+  routes: (options: ServerOptions) => ConnectionHandler[], // @since 10
 ): Promise<Core> {
-  let options: ServerOptions | "help";
-  try {
-    options = parseServerArgs(scriptArgs(), process.env, spec);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`error: ${err.message}\n`);
-    process.exit(2);
-  }
-  if (options === "help") {
-    process.stdout.write(usage(spec) + "\n");
-    process.exit(0);
-  }
-
-  // Last line of defence: every handler is already guarded, but nothing a
-  // client does may end the process.
-  process.on("uncaughtException", (err) => {
-    logger("ERROR", "process", `uncaught exception: ${describeError(err)}; the server keeps running`);
-  });
-  process.on("unhandledRejection", (err) => {
-    logger("ERROR", "process", `unhandled rejection: ${describeError(err)}; the server keeps running`);
-  });
-
+  const options = startProcess(spec);
   const core = coreCreate();
   const stop = (signal: string): void => {
     logger("WARNING", "runStageServer()", `${signal} received`);
@@ -269,20 +126,22 @@ export async function runStageServer(
     logger("ERROR", "runStageServer()", hostProblem);
     process.exit(1);
   }
-  const handlers = routes(options);
+  const handlers = routes(options); // @since 10
   const started = await serverStart(
     core,
     options.host,
-    options.ports.map((port, i) => ({ port, handler: handlers[i]! })),
+    options.ports.map((port, i) => ({ port, handler: handlers[i]! })), // @since 10
+    // @until 9: options.ports,
   );
   if (started === null) {
     logger("ERROR", "runStageServer()", await listenPortsProblem(options.host, options.ports));
     process.exit(1);
   }
   const bound = started.map((l) => (l.server.address() as net.AddressInfo | null)?.address ?? l.host);
-  const exposed = exposureWarning(bound, options.ports, spec, options.upstream);
+  const exposed = exposureWarning(bound, options.ports, spec, spec.upstream ? options.upstream : undefined); // @since 11
+  // @until 10: const exposed = exposureWarning(bound, options.ports, spec);
   if (exposed !== null) logger("WARNING", "runStageServer()", exposed);
   logger("INFO", "runStageServer()", `pid ${process.pid}: Ctrl+C stops the server, kill -USR2 ${process.pid} prints its counts`, true);
-  if (spec.upstream) void probeUpstream(options.upstream);
+  if (spec.upstream) void probeUpstream(options.upstream); // @since 11
   return core;
 }

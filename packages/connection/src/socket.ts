@@ -1,15 +1,21 @@
 // The system calls of the C course, as Node offers them on a net.Socket.
 //
-//   C                         here                Node underneath
-//   recv(fd, buf, n, 0)       socketRecv(s, n)    bytes libuv already read, kept
-//     > 0 bytes                 a Buffer            in the socket's receive queue
-//     -1, errno EAGAIN          E_AGAIN             the queue is empty
-//     0 (peer closed)           E_EOF               empty, and the stream has ended
-//   send(fd, buf, n, ...)     socketSend(s, buf)  socket.write(buf)
-//     n (all taken)             true                below the write high-water mark
-//     -1, errno EAGAIN          false               above it: wait for 'drain'
-//   shutdown(fd, SHUT_WR)     socketShutdown(s)   socket.end()
-//   close(fd)                 socketClose(s)      socket.destroy(), after a flush
+//   C                         here                   Node underneath
+//   accept(fd)                socketAccept(server)   a socket Node accepted, kept
+//     a new fd                  a Socket               in the server's accept queue
+//     -1, errno EAGAIN          E_AGAIN                the queue is empty
+//   recv(fd, buf, n, 0)       socketRecv(s, n)       bytes libuv already read, kept
+//     > 0 bytes                 a Buffer               in the socket's receive queue
+//     -1, errno EAGAIN          E_AGAIN                the queue is empty
+//     0 (peer closed)           E_EOF                  empty, and the stream has ended
+//   send(fd, buf, n, ...)     socketSend(s, buf)     socket.write(buf)
+//     n (all taken)             true                   below the write high-water mark
+//     -1, errno EAGAIN          false                  above it: wait for 'drain'
+//   non-blocking send()       socketSendSome(s, buf) socket.write() of what fits
+//     n (maybe fewer)           n                      below the high-water mark
+//     -1, errno EAGAIN          E_AGAIN                at it: wait for 'drain'
+//   shutdown(fd, SHUT_WR)     socketShutdown(s)      socket.end()
+//   close(fd)                 socketClose(s)         socket.destroy(), after a flush
 //
 // In C the bytes a peer sent wait in the kernel until recv() takes them. In
 // Node, libuv reads them as soon as they arrive and hands each chunk to the
@@ -18,12 +24,14 @@
 // them: it plays the kernel's receive buffer. When the queue holds
 // RECV_WINDOW bytes the socket is paused, so libuv stops reading and the rest
 // waits in the kernel, exactly as it would in C; socketRecv resumes it once
-// the queue has room again.
+// the queue has room again. A listening server gets an accept queue the same
+// way (serverOpen): Node accepts every client at once and emits
+// 'connection'; the queue keeps those sockets until socketAccept takes them.
 //
 // Node's write never refuses bytes: a false return means "stop for now", and
 // the bytes are already queued.
-import type { Socket } from "node:net";
-import { BufferList, DEFAULT_PIPE_BUFF_THRESH, E_AGAIN, E_EOF } from "@xps/utils";
+import type { Server, Socket } from "node:net";
+import { BufferList, E_AGAIN, E_EOF } from "@xps/utils";
 
 /**
  * How many bytes Node itself queues for writing per socket before write()
@@ -34,11 +42,12 @@ export const SOCKET_HIGH_WATER_MARK = 256 * 1024;
 
 /**
  * The most a socket's receive queue holds before the socket is paused (the
- * kernel's receive window, in C terms): a pipe's worth, the default pipe
- * threshold. So a source holds its peer back only once its pipe is full and
- * as much again waits to go into it, not at Node's 16 KiB mark.
+ * kernel's receive window, in C terms): a pipe's worth, 1,000,000 bytes, the
+ * default pipe threshold of stage 10. So a source holds its peer back only
+ * once its pipe is full and as much again waits to go into it, not at Node's
+ * 16 KiB mark.
  */
-export const RECV_WINDOW = DEFAULT_PIPE_BUFF_THRESH;
+export const RECV_WINDOW = 1_000_000;
 
 /**
  * The options every socket of the server is made with, accepted or dialled:
@@ -115,6 +124,59 @@ export function socketRecv(socket: Socket, max: number): Buffer | typeof E_AGAIN
 /** Hand bytes to the socket. False means "the send queue is full: wait for 'drain'". */
 export function socketSend(socket: Socket, bytes: Buffer): boolean {
   return socket.write(bytes);
+}
+
+/**
+ * A non-blocking send(), as stages 8 and 9 use it: hand the socket only what
+ * fits below its high-water mark (think: the free space of the kernel's send
+ * buffer) and say how much that was, or E_AGAIN when nothing fits ('drain'
+ * comes once it has room). The caller keeps the rest.
+ */
+export function socketSendSome(socket: Socket, bytes: Buffer): number | typeof E_AGAIN {
+  const room = socket.writableHighWaterMark - socket.writableLength;
+  if (room <= 0 || socket.destroyed) return E_AGAIN;
+  const n = Math.min(room, bytes.length);
+  socket.write(n === bytes.length ? bytes : bytes.subarray(0, n));
+  return n;
+}
+
+const ACCEPTED: unique symbol = Symbol("xps accept queue");
+type WithAcceptQueue = Server & { [ACCEPTED]?: Socket[] };
+
+function ignoreSocketError(): void {}
+
+function onConnection(this: WithAcceptQueue, socket: Socket): void {
+  // A client that resets while it waits in the queue must not crash the process.
+  socket.on("error", ignoreSocketError);
+  this[ACCEPTED]!.push(socket);
+}
+
+/**
+ * Give a listening server its accept queue, once, before the loop listens
+ * for 'connection' (its read edge): from then on every client Node accepts
+ * waits there until socketAccept takes it.
+ */
+export function serverOpen(server: Server): void {
+  const s = server as WithAcceptQueue;
+  if (s[ACCEPTED] !== undefined) return;
+  s[ACCEPTED] = [];
+  s.on("connection", onConnection);
+}
+
+/** Clients waiting in the server's accept queue. */
+export function acceptPending(server: Server): number {
+  return (server as WithAcceptQueue)[ACCEPTED]?.length ?? 0;
+}
+
+/** accept(): the next client in the server's accept queue, or E_AGAIN when there is none. */
+export function socketAccept(server: Server): Socket | typeof E_AGAIN {
+  const queue = (server as WithAcceptQueue)[ACCEPTED];
+  for (let socket = queue?.shift(); socket !== undefined; socket = queue!.shift()) {
+    socket.off("error", ignoreSocketError);
+    // A client that gave up while it waited is not worth accepting.
+    if (!socket.destroyed) return socket;
+  }
+  return E_AGAIN;
 }
 
 /** Tell the peer we will send nothing more (a FIN), after what is queued. */

@@ -1,3 +1,4 @@
+// @stages 11-
 // The upstream module (xps_upstream.c, stage 11): open a TCP connection to
 // the server we proxy for, and return it as an ordinary connection with its
 // own source and sink.

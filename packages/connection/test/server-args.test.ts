@@ -1,7 +1,7 @@
 // The command line of a stage's server (parseServerArgs) and the words of its
 // start-up lines, without starting anything.
 import { describe, expect, test } from "vitest";
-import { DEFAULT_UPSTREAM, UsageError, exposureWarning, parseServerArgs, type StageServerSpec } from "../src/server.ts";
+import { DEFAULT_UPSTREAM, UsageError, exposureWarning, parseServerArgs, type StageServerSpec } from "../src/options.ts";
 import { upstreamConnectError } from "../src/upstream.ts";
 
 const STAGE_11: StageServerSpec = {
@@ -59,7 +59,7 @@ describe("start-up lines", () => {
         "whatever the upstream 127.0.0.1:3000 serves (python3 -m http.server serves every file under the folder it was started in); " +
         "to listen on this machine only, use --host 127.0.0.1 (the default)",
     );
-    const echoOnly = exposureWarning(["192.168.1.5"], [9001], STAGE_10, DEFAULT_UPSTREAM);
+    const echoOnly = exposureWarning(["192.168.1.5"], [9001], STAGE_10);
     expect(echoOnly).toMatch(/^listening on 192\.168\.1\.5 \(an address other machines can reach\): other machines can connect to ports 9001 \(echo\); to listen on this machine only, use --host 127\.0\.0\.1/);
     expect(echoOnly).not.toMatch(/proxy/);
   });

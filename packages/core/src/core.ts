@@ -1,9 +1,10 @@
+// @stages 7-
 // The core (xps_core.c): one instance owns one loop and the lists of
-// everything that lives in it. Later stages add sessions (13), a config (16)
-// and several cores (23); each is one more list or field here.
+// everything that lives in it. Later stages add pipes (10), sessions (13), a
+// config (16) and several cores (23); each is one more list or field here.
 import { SlotList, logger } from "@xps/utils";
 import { loopCreate, loopDestroy, type Loop } from "@xps/core/loop";
-import { pipeDestroy, type AnyPipeEnd, type Pipe } from "@xps/core/pipe";
+import { pipeDestroy, type AnyPipeEnd, type Pipe } from "@xps/core/pipe"; // @since 10
 
 export interface Core {
   loop: Loop;
@@ -11,7 +12,7 @@ export interface Core {
   // core only owns the lists, as in C.
   listeners: SlotList<object>;
   connections: SlotList<object>;
-  pipes: SlotList<Pipe>;
+  pipes: SlotList<Pipe>; // @since 10
 }
 
 /** xps_core_create */
@@ -19,7 +20,7 @@ export function coreCreate(): Core {
   const core = {
     listeners: new SlotList<object>(),
     connections: new SlotList<object>(),
-    pipes: new SlotList<Pipe>(),
+    pipes: new SlotList<Pipe>(), // @since 10
   } as Core;
   core.loop = loopCreate(core);
   logger("DEBUG", "coreCreate()", "created core");
@@ -27,11 +28,13 @@ export function coreCreate(): Core {
 }
 
 /**
- * xps_core_destroy for what the core package owns: every pipe (its ends are
- * told to close first) and the loop. Network objects are destroyed by their
- * own package before this runs (see serverStop in @xps/connection).
+ * xps_core_destroy for what the core package owns: the loop, and every pipe
+ * (whose ends are told to close first). Network objects (listeners and
+ * connections) are destroyed by their own package before this runs (see
+ * serverStop in @xps/connection).
  */
 export function coreDestroy(core: Core): void {
+  // @since 10 begin
   for (const pipe of core.pipes.live()) {
     const ends: (AnyPipeEnd | null)[] = [pipe.source, pipe.sink];
     for (const end of ends) {
@@ -45,20 +48,24 @@ export function coreDestroy(core: Core): void {
     }
     pipeDestroy(pipe);
   }
+  // @since end
   loopDestroy(core.loop);
   logger("DEBUG", "coreDestroy()", "destroyed core");
 }
 
+// @since 10 begin
 export interface PipeStats {
   buffered: number;
   threshold: number;
   hasSource: boolean;
   hasSink: boolean;
 }
+// @since end
 
 export interface CoreStats {
   listeners: number;
   connections: number;
+  // @since 10 begin
   pipes: number;
   /** Bytes held in all pipes together. */
   buffered: number;
@@ -66,13 +73,15 @@ export interface CoreStats {
   maxPipeBuffered: number;
   /** The most bytes any one pipe has held since the core started. */
   peakPipeBuffered: number;
-  /** Pipe passes the loop has run (they only run after events). */
-  passes: number;
-  perPipe: PipeStats[];
+  // @since end
+  /** Passes the loop has run (they only run after events). */ // @since 8
+  passes: number; // @since 8
+  perPipe: PipeStats[]; // @since 10
 }
 
 /** A snapshot of what the core holds, for tests, benchmarks and the stats signal. */
 export function coreStats(core: Core): CoreStats {
+  // @since 10 begin
   const perPipe: PipeStats[] = [];
   let buffered = 0;
   let maxPipeBuffered = 0;
@@ -83,14 +92,17 @@ export function coreStats(core: Core): CoreStats {
     if (b > maxPipeBuffered) maxPipeBuffered = b;
     perPipe.push({ buffered: b, threshold: pipe.buffThresh, hasSource: pipe.source !== null, hasSink: pipe.sink !== null });
   }
+  // @since end
   return {
     listeners: core.listeners.size,
     connections: core.connections.size,
+    // @since 10 begin
     pipes: core.pipes.size,
     buffered,
     maxPipeBuffered,
     peakPipeBuffered: Math.max(core.loop.peakPipeBuffered, maxPipeBuffered),
-    passes: core.loop.passes,
-    perPipe,
+    // @since end
+    passes: core.loop.passes, // @since 8
+    perPipe, // @since 10
   };
 }

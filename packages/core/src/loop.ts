@@ -1,3 +1,4 @@
+// @stages 7-
 // The loop (xps_loop.c), mapped onto Node.
 //
 // In C the loop owns an epoll instance: epoll_wait reports which sockets are
@@ -13,7 +14,13 @@
 //   EPOLLIN (data, or recv() would give 0)   'data', 'end'      -> readCb
 //   EPOLLOUT (send() would not block)        'drain', 'connect' -> writeCb
 //   EPOLLERR | EPOLLHUP                      'error', 'close'   -> closeCb
-//   listening socket readable (accept)       'connection'       -> readCb(socket)
+//   listening socket readable (accept)       'connection'       -> readCb
+//
+// (Stage 7's loop has read callbacks only; a socket's error reaches its read
+// callback, as EPOLLIN does in C, and its recv() reports it. Stage 8 adds the
+// write and close callbacks and, with them, a level-triggered report of
+// writable sockets after every batch; stage 9's edge-triggered loop runs
+// handle_connections instead; from stage 10 the pass is handle_pipes.)
 //
 // The pipe pass runs in a setImmediate callback, i.e. once Node has delivered
 // the whole batch of I/O events of this turn. When the pass reports that a pipe
@@ -30,6 +37,7 @@
 import type { Server, Socket } from "node:net";
 import { SlotList, describeError, logger } from "@xps/utils";
 import type { Core } from "@xps/core/core";
+// @since 10 begin
 import {
   pipeDestroy,
   pipeDetachSink,
@@ -39,19 +47,23 @@ import {
   type AnyPipeEnd,
   type Pipe,
 } from "@xps/core/pipe";
+// @since end
+// @only 8: import { reportWritable } from "@xps/core/level-triggered";
+// @only 9: import { handleConnections } from "@xps/core/handle-connections";
 
 /** A loop callback gets the owner registered with loopAttach (and, for accept, the new socket). */
 export type LoopCallback = (ptr: any, arg?: any) => void;
 
 export type LoopHandle = Socket | Server;
 
-interface LoopEvent {
+/** What C's loop_event_t holds. */
+export interface LoopEvent {
   loop: Loop;
   handle: LoopHandle;
   ptr: object;
   readCb: LoopCallback | null;
-  writeCb: LoopCallback | null;
-  closeCb: LoopCallback | null;
+  writeCb: LoopCallback | null; // @since 8
+  closeCb: LoopCallback | null; // @since 8
   /** Still in loop.events (cleared by loopDetach): a flag, so each event is checked without a search. */
   attached: boolean;
 }
@@ -63,10 +75,11 @@ type Tagged = LoopHandle & { [EVENT]?: LoopEvent };
 // One listener function per kind of readiness, shared by every handle: `this`
 // is the handle that fired, and its tag leads to the loop event. Nothing is
 // allocated per socket or per event.
-function onRead(this: Tagged, arg?: unknown): void {
+function onRead(this: Tagged): void {
   const ev = this[EVENT];
-  if (ev !== undefined) dispatch(ev, ev.readCb, arg);
+  if (ev !== undefined) dispatch(ev, ev.readCb, undefined);
 }
+// @since 8 begin
 function onWrite(this: Tagged): void {
   const ev = this[EVENT];
   if (ev !== undefined) dispatch(ev, ev.writeCb, undefined);
@@ -75,10 +88,15 @@ function onClose(this: Tagged, arg?: unknown): void {
   const ev = this[EVENT];
   if (ev !== undefined) dispatch(ev, ev.closeCb, arg);
 }
+// @since end
 
+// A listening server's readiness: its accept queue (serverOpen in the
+// connection package) has a client. The bytes of a socket and the clients
+// of a server wait in their queues; the events are only the edges.
 const SERVER_EVENTS: [string, (this: Tagged, arg?: unknown) => void][] = [
   ["connection", onRead],
-  ["error", onClose],
+  ["error", onClose], // @since 8
+  // @until 7: ["error", onRead],
 ];
 // 'data' is only the edge here: the bytes themselves are kept by the socket's
 // receive queue (socketOpen in the connection package), which must be set up
@@ -87,10 +105,16 @@ const SERVER_EVENTS: [string, (this: Tagged, arg?: unknown) => void][] = [
 const SOCKET_EVENTS: [string, (this: Tagged, arg?: unknown) => void][] = [
   ["data", onRead],
   ["end", onRead],
+  // @since 8 begin
   ["drain", onWrite],
   ["connect", onWrite],
   ["error", onClose],
   ["close", onClose],
+  // @since end
+  // @until 7 begin
+  // ["error", onRead],
+  // ["close", onRead],
+  // @until end
 ];
 
 export interface Loop {
@@ -104,16 +128,18 @@ export interface Loop {
    * on every connection.)
    */
   events: SlotList<LoopEvent>;
+  running: boolean;
+  // @since 8 begin
   /** A pass is queued. */
   scheduled: boolean;
-  running: boolean;
   /** Passes run so far (tests use it to prove an idle loop does nothing). */
   passes: number;
-  /** The most bytes one pipe has held (measured right after each source handler). */
-  peakPipeBuffered: number;
   immediate: ReturnType<typeof setImmediate> | null;
   /** The pass as one function, made once, so scheduling allocates nothing. */
   readonly runPass: () => void;
+  // @since end
+  /** The most bytes one pipe has held (measured right after each source handler). */
+  peakPipeBuffered: number; // @since 10
 }
 
 function isServer(handle: LoopHandle): handle is Server {
@@ -125,12 +151,14 @@ export function loopCreate(core: Core): Loop {
   const loop: Loop = {
     core,
     events: new SlotList(),
-    scheduled: false,
     running: false,
+    // @since 8 begin
+    scheduled: false,
     passes: 0,
-    peakPipeBuffered: 0,
     immediate: null,
     runPass: () => loopPass(loop),
+    // @since end
+    peakPipeBuffered: 0, // @since 10
   };
   return loop;
 }
@@ -138,9 +166,11 @@ export function loopCreate(core: Core): Loop {
 /** xps_loop_destroy: detach every handle; no more passes run. */
 export function loopDestroy(loop: Loop): void {
   loop.running = false;
+  // @since 8 begin
   if (loop.immediate !== null) clearImmediate(loop.immediate);
   loop.immediate = null;
   loop.scheduled = false;
+  // @since end
   for (const ev of loop.events.live()) loopDetach(loop, ev.handle);
 }
 
@@ -155,15 +185,16 @@ export function loopAttach(
   handle: LoopHandle,
   ptr: object,
   readCb: LoopCallback | null,
-  writeCb: LoopCallback | null,
-  closeCb: LoopCallback | null,
+  writeCb: LoopCallback | null, // @since 8
+  closeCb: LoopCallback | null, // @since 8
 ): number {
   if ((handle as Tagged)[EVENT] !== undefined) return -1;
   if (!isServer(handle) && handle.listenerCount("data") === 0) {
     logger("ERROR", "loopAttach()", "the socket has no receive queue (socketOpen) yet; attaching it would lose its bytes");
     return -1;
   }
-  const ev: LoopEvent = { loop, handle, ptr, readCb, writeCb, closeCb, attached: true };
+  const ev: LoopEvent = { loop, handle, ptr, readCb, writeCb, closeCb, attached: true }; // @since 8
+  // @until 7: const ev: LoopEvent = { loop, handle, ptr, readCb, attached: true };
   (handle as Tagged)[EVENT] = ev;
   for (const [name, fn] of isServer(handle) ? SERVER_EVENTS : SOCKET_EVENTS) handle.on(name, fn);
   loop.events.add(ev);
@@ -186,18 +217,21 @@ export function loopDetach(loop: Loop, handle: LoopHandle): number {
 
 function ignoreError(): void {}
 
-/** xps_loop_run: start running pipe passes. Node's own event loop does the waiting. */
+/** xps_loop_run: start running pipe passes. Node's own event loop does the waiting. */ // @since 10
+// @until 9: /** xps_loop_run: start delivering events. Node's own event loop does the waiting. */
 export function loopRun(loop: Loop): void {
   loop.running = true;
-  loopSchedule(loop);
+  loopSchedule(loop); // @since 8
 }
 
-/** Queue a pipe pass for the end of this turn (at most one is queued). */
+// @since 8 begin
+/** Queue a pass for the end of this turn (at most one is queued). */
 export function loopSchedule(loop: Loop): void {
   if (loop.scheduled || !loop.running) return;
   loop.scheduled = true;
   loop.immediate = setImmediate(loop.runPass);
 }
+// @since end
 
 function dispatch(ev: LoopEvent, cb: LoopCallback | null, arg: unknown): void {
   const loop = ev.loop;
@@ -211,7 +245,7 @@ function dispatch(ev: LoopEvent, cb: LoopCallback | null, arg: unknown): void {
       loopFault(loop, ev.ptr, err);
     }
   }
-  loopSchedule(loop);
+  loopSchedule(loop); // @since 8
 }
 
 /**
@@ -225,6 +259,7 @@ export function loopFault(loop: Loop, owner: object, err: unknown): boolean {
   // A search, newest first: only faults need to find an event by its owner.
   const ev = loop.events.items.findLast((e): e is LoopEvent => e !== null && e.ptr === owner);
   if (ev === undefined) return false;
+  // @since 8 begin
   let closed = ev.closeCb === null;
   if (ev.closeCb !== null) {
     try {
@@ -234,6 +269,9 @@ export function loopFault(loop: Loop, owner: object, err: unknown): boolean {
       logger("ERROR", "loopFault()", `its close handler failed too: ${describeError(err2)}`);
     }
   }
+  // @since end
+  // @until 7: // There is no close callback yet (stage 8 adds it): the loop closes the handle.
+  // @until 7: const closed = false;
   // Whatever the owner's code threw, its handle goes: a close handler that
   // failed half-way may have detached it and never reached the socket.
   if (ev.attached || !closed) {
@@ -241,9 +279,25 @@ export function loopFault(loop: Loop, owner: object, err: unknown): boolean {
     if (isServer(ev.handle)) ev.handle.close();
     else ev.handle.destroy();
   }
-  loopSchedule(loop);
+  loopSchedule(loop); // @since 8
   return true;
 }
+
+// @since 8 begin
+/**
+ * Run an owner's callback from a pass (stage 8's level-triggered reports,
+ * stage 9's handle_connections): if it throws, only that owner is closed.
+ */
+export function loopCall(loop: Loop, owner: object, cb: (owner: any) => void): void {
+  try {
+    cb(owner);
+  } catch (err) {
+    loopFault(loop, owner, err);
+  }
+}
+// @since end
+
+// @since 10 begin
 
 /**
  * An owner's code threw while the pass worked on `end`: close that owner
@@ -393,7 +447,9 @@ function filterNulls(core: Core): void {
   core.pipes.compact();
   core.loop.events.compact();
 }
+// @since end
 
+// @since 8 begin
 /**
  * Passes run back to back, at most, before the loop yields to Node's event
  * loop. XPS_PASSES_PER_TURN overrides it (1 = yield after every pass).
@@ -406,8 +462,11 @@ function loopPass(loop: Loop): void {
   let more = true;
   for (let i = 0; more && loop.running && i < PASSES_PER_TURN; i++) {
     loop.passes++;
-    more = handlePipes(loop);
+    // @only 8: more = reportWritable(loop);
+    // @only 9: more = handleConnections(loop);
+    more = handlePipes(loop); // @since 10
   }
-  filterNulls(loop.core);
+  filterNulls(loop.core); // @since 10
   if (more) loopSchedule(loop);
 }
+// @since end

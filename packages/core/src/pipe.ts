@@ -1,3 +1,4 @@
+// @stages 10-
 // The pipe (xps_pipe.c, stage 10): a one-way byte channel from a source to a
 // sink, with a buffer threshold.
 //

@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { StageMeta } from "./stages.ts";
-import type { Region } from "./skeleton.ts";
+import { stageName, type Region } from "./skeleton.ts";
 
 export interface Problem {
   where: string;
@@ -20,7 +20,7 @@ export function checkMarkers(stages: StageMeta[], marked: { file: string; module
   for (const { file, module = file, regions } of marked) {
     for (const r of regions) {
       const stage = byNumber.get(r.stage);
-      if (stage === undefined) out.push({ where: `${file}:${r.begin + 1}`, message: `region of stage-${r.stage}, which does not exist` });
+      if (stage === undefined) out.push({ where: `${file}:${r.begin + 1}`, message: `region of ${stageName(r.stage)}, which does not exist` });
       else if (!stage.teaches.includes(module)) {
         out.push({ where: `${file}:${r.begin + 1}`, message: `region of ${stage.name}, whose "teaches" list does not name ${module}` });
       }

@@ -73,11 +73,16 @@ export function parseRegions(text: string, file: string): Region[] {
 
 export type RegionFate = "keep" | "stub";
 
+/** A stage's package name: stage 7 is "stage-07". */
+export function stageName(n: number): string {
+  return `stage-${String(n).padStart(2, "0")}`;
+}
+
 /** The stub a region becomes. */
 export function stubLines(r: Region): string[] {
-  const out = [`${r.indent}// TODO(stage-${r.stage} #${r.todo}): ${r.title}`];
+  const out = [`${r.indent}// TODO(${stageName(r.stage)} #${r.todo}): ${r.title}`];
   for (const n of r.notes) out.push(n ? `${r.indent}// ${n}` : `${r.indent}//`);
-  out.push(`${r.indent}throw todo("stage-${r.stage}", ${r.todo}, ${JSON.stringify(r.title)});`);
+  out.push(`${r.indent}throw todo("${stageName(r.stage)}", ${r.todo}, ${JSON.stringify(r.title)});`);
   return out;
 }
 
@@ -91,7 +96,9 @@ export const TODO_IMPORT = 'import { todo } from "@xps/utils/todo";';
 export function afterImports(lines: string[]): number {
   let after = 0;
   let inImport = false;
-  lines.forEach((line, i) => {
+  lines.forEach((raw, i) => {
+    // A trailing comment (a stage tag, say) does not end the statement.
+    const line = raw.replace(/;\s*\/\/.*$/, ";");
     if (!inImport && /^import\s/.test(line)) inImport = true;
     if (inImport && /(?:from\s+["'][^"']+["']|^import\s+["'][^"']+["']);?\s*$/.test(line)) {
       inImport = false;

@@ -16,6 +16,9 @@
 //   9. (not with --quick) the export through the last stage installs on its
 //      own (pnpm install, which needs the npm registry) and its tests fail
 //      there the way a learner's pristine run fails
+//  11. per stage: its view (the server as it stands at that stage, see
+//      variant/views.mjs) holds no code of a later stage, and type-checks
+//      on its own
 //  10. a copy of the course under a folder named "My Course é" installs and
 //      its path-sensitive entry points work (path-check.ts)
 //
@@ -27,6 +30,8 @@ import path from "node:path";
 import { findDrift, writeSkeleton } from "./gen.ts";
 import { listStages, markedFiles, repoRoot, type StageMeta } from "./stages.ts";
 import { checkHints, checkMarkers, type Problem } from "./checks.ts";
+import { checkView, typecheckView } from "./view-check.ts";
+import { stageName } from "./skeleton.ts";
 import { runVitest, type TestRun } from "./vitest-run.ts";
 import { canaryCopy, cleanEnv, exportStudent, installAndTest, missingCanaries, scanExport } from "../../cli/src/export/export.ts";
 import { AWKWARD_FOLDER, checkAwkwardPath } from "./path-check.ts";
@@ -110,6 +115,7 @@ for (const pkg of fs.readdirSync(path.join(repoRoot, "packages")).sort()) {
 
 interface StageRow {
   stage: StageMeta;
+  view: string;
   hints: string;
   exported: string;
   tests: number;
@@ -124,6 +130,17 @@ function failuresOf(r: TestRun): string[] {
 }
 
 for (const stage of stages) {
+  let viewCell = "ok";
+  try {
+    const p = checkView(stage);
+    record(`${stage.name}: its view holds no later stage's code and every module it teaches`, p.length === 0, problems(p));
+    const tsc = typecheckView(stage);
+    record(`${stage.name}: its view type-checks on its own`, tsc.length === 0, tsc.slice(0, 20));
+    if (p.length > 0 || tsc.length > 0) viewCell = `${p.length + tsc.length} problem(s)`;
+  } catch (err) {
+    record(`${stage.name}: its view can be made`, false, [(err as Error).message]);
+    viewCell = "failed!";
+  }
   const env: NodeJS.ProcessEnv = { ...process.env, XPS_VARIANT: "solution" };
   delete env.XPS_LEARNER_DIR;
   const sol = runVitest(stage.dir, env);
@@ -170,6 +187,7 @@ for (const stage of stages) {
   const hintProblems = checkHints([stage]).length;
   rows.push({
     stage,
+    view: viewCell,
     hints: hintProblems === 0 ? "ok" : `${hintProblems} problem(s)`,
     exported: exportLeaks(stage),
     tests: names.length,
@@ -216,7 +234,7 @@ function exportLeaks(stage: StageMeta): string {
       leaks.length === 0 && blind.length === 0,
       [
         ...leaks.map((l) => `${l.file}: ${l.what}`),
-        ...blind.map((c) => `the canary of ${c.where} (stage-${c.stage}, released) is missing from the export: the leak scan cannot see what it should`),
+        ...blind.map((c) => `the canary of ${c.where} (${stageName(c.stage)}, released) is missing from the export: the leak scan cannot see what it should`),
       ],
     );
     return leaks.length === 0 && blind.length === 0 ? "no leak" : `${leaks.length} leak(s)!`;
@@ -276,10 +294,11 @@ if (!quick && stages.length > 0) {
 
 // ------------------------------------------------------------ report
 
-const header = ["stage", "title", "milestones", "points", "hints", "tests", "solution", "pristine skeleton", "drift", "student export"];
+const header = ["stage", "title", "view", "milestones", "points", "hints", "tests", "solution", "pristine skeleton", "drift", "student export"];
 const table = rows.map((r) => [
   r.stage.name,
   r.stage.title,
+  r.view,
   String(r.stage.milestones?.length ?? 0),
   String((r.stage.milestones ?? []).reduce((a, m) => a + m.points, 0)),
   r.hints,

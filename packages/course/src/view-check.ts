@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { serverPackages, viewOf, writeView } from "../variant/views.mjs";
-import { parseRegions } from "./skeleton.ts";
+import { parseRegions, stageName } from "./skeleton.ts";
 import type { Problem } from "./checks.ts";
 import { repoRoot, type StageMeta } from "./stages.ts";
 
@@ -20,7 +20,7 @@ export function checkView(stage: StageMeta, root: string = repoRoot): Problem[] 
     for (const r of parseRegions(text, module)) {
       if (r.stage > stage.stage) {
         out.push({
-          where: `${source} (TODO ${r.todo} of stage-${r.stage})`,
+          where: `${source} (TODO ${r.todo} of ${stageName(r.stage)})`,
           message: `is in the view of ${stage.name}; code of a later stage must be absent there: put the region inside "// @since ${r.stage} begin" ... "// @since end"`,
         });
       }

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { StageTagError, fileStages, renderForStage, viewOf, writeView } from "../variant/views.mjs";
+import { StageTagError, fileStages, renderForStage, truncateAt, viewOf, writeView } from "../variant/views.mjs";
 
 const ref = [
   "// @stages 7-",
@@ -15,13 +15,16 @@ const ref = [
   "  sessions: number; // @since 13",
   "}",
   "// @until 9 begin",
-  "export function handleConnections(): void {}",
+  "// export function handleConnections(): void {",
+  "//   // one pass",
+  "// }",
   "// @until end",
   "// @since 10 begin",
   "export function handlePipes(): void {",
   "  // @since 13 begin",
   "  sessions();",
   "  // @since end",
+  "  // @until 12: early();",
   "}",
   "// @since end",
   "",
@@ -31,15 +34,19 @@ describe("renderForStage", () => {
   test("keeps what a stage has and drops the tags", () => {
     expect(renderForStage(ref, "core.ts", 6)).toBeNull();
     expect(renderForStage(ref, "core.ts", 9)).toBe(
-      ['import { a } from "./a.ts";', "export interface Core {", "  loop: number;", "}", "export function handleConnections(): void {}", ""].join("\n"),
+      ['import { a } from "./a.ts";', "export interface Core {", "  loop: number;", "}", "export function handleConnections(): void {", "  // one pass", "}", ""].join("\n"),
     );
     const at13 = renderForStage(ref, "core.ts", 13)!;
     expect(at13).toContain('import { pipe } from "./pipe.ts";\n');
     expect(at13).toContain("  sessions: number;\n");
     expect(at13).toContain("  sessions();\n");
     expect(at13).not.toContain("handleConnections");
+    expect(at13).not.toContain("early();");
+    expect(renderForStage(ref, "core.ts", 12)).toContain("  early();\n");
     expect(at13).not.toMatch(/@since|@until|@stages/);
     expect(renderForStage(ref, "core.ts", 10)).not.toContain("sessions");
+    expect(renderForStage("// @only 8: a\n// @only 9 begin\n// b\n// @only end\n", "x.ts", 8)).toBe("a\n");
+    expect(renderForStage("// @only 8: a\n// @only 9 begin\n// b\n// @only end\n", "x.ts", 9)).toBe("b\n");
   });
 
   test("a header range and a module name", () => {
@@ -54,6 +61,12 @@ describe("renderForStage", () => {
     expect(() => renderForStage("x\n// @until end\n", "f.ts", 10)).toThrow(/f\.ts:2: "@until end" without a begin/);
     expect(() => renderForStage("// @since 10 begin\n// @until end\n", "f.ts", 10)).toThrow(/closes the "@since 10 begin"/);
     expect(() => renderForStage("x // @since ten\n", "f.ts", 10)).toThrow(StageTagError);
+    expect(() => renderForStage("x // @until 9\n", "f.ts", 10)).toThrow(/is written "\/\/ @until 9: code"/);
+    expect(renderForStage("// @stages 6-9\nx // @until 7\n", "e.ts", 7)).toBe("x\n");
+    expect(() => renderForStage("// @until 9 begin\nlive();\n// @until end\n", "f.ts", 10)).toThrow(/every line is written as a comment/);
+    // An earlier form's own file is never the final server: its blocks are live code.
+    expect(renderForStage("// @stages 6-9\n// @until 7 begin\nlive();\n// @until end\n", "e.ts", 7)).toBe("live();\n");
+    expect(() => renderForStage("// @until 9 begin\n// // @solution stage-09 begin 1: x\n// @until end\n", "f.ts", 9)).toThrow(/a file of its own/);
     expect(() => fileStages("// @stages 9-6\n", "f.ts")).toThrow(/ends before it begins/);
   });
 });
@@ -95,5 +108,17 @@ describe("views of a course", () => {
     put("packages/net/src/early/twin.ts", "// @stages 8-8\n// @view-as packages/net/src/connection.ts\n");
     expect(() => viewOf(root, 8)).toThrow(/both stand for packages\/net\/src\/connection\.ts in the view of stage 8/);
     fs.rmSync(path.join(root, "packages/net/src/early/twin.ts"));
+  });
+});
+
+describe("truncateAt", () => {
+  test("a copy that ends at a stage renders every view up to it as the whole reference does", () => {
+    for (const last of [7, 9, 10, 12, 13]) {
+      const cut = truncateAt(ref, "core.ts", last);
+      for (let stage = 6; stage <= last; stage++) expect(renderForStage(cut, "core.ts", stage), `last ${last}, stage ${stage}`).toBe(renderForStage(ref, "core.ts", stage));
+    }
+    expect(truncateAt(ref, "core.ts", 12)).not.toContain("sessions");
+    expect(truncateAt(ref, "core.ts", 9)).not.toContain("handlePipes");
+    expect(truncateAt("// @stages 11-\nexport const x = 1;\n", "u.ts", 10)).toBe("// @stages 11-\n// This module comes with a later stage.\n");
   });
 });

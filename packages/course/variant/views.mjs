@@ -2,20 +2,33 @@
 //
 // The reference server is the code in the server packages (those whose
 // package.json says "xps": { "server": true }). It is written in its final
-// form. Where an earlier stage had less, or something else, the reference
-// says so with stage tags, which the views resolve and remove:
+// form, and as it stands it is the final server: valid TypeScript that
+// type-checks and runs. Where an earlier stage had less, or something else,
+// stage tags say so, and the views resolve and remove them:
 //
 //   first lines of a file:
 //     // @stages 6-9            the file belongs to the views of stages 6 to 9
 //     // @stages 10-            ... of stage 10 and every later one
 //     // @view-as packages/connection/src/connection.ts
-//                               in those views it is that module (an earlier
-//                               form of a module lives in a file of its own)
-//   one line:   code  // @since 10    kept from stage 10 on
-//               code  // @until 9     kept up to stage 9
-//   a block:    // @since 13 begin ... // @since end
-//               // @until 12 begin ... // @until end      (blocks nest)
+//                               in those views it is that module: an earlier
+//                               form of a module lives in a file of its own
+//                               (in an early/ folder, which the final server
+//                               never imports)
+//   code that arrives with a stage (live in the final file):
+//     code  // @since 10                  one line, kept from stage 10 on
+//     // @since 13 begin ... // @since end    a block
+//   code of earlier stages only (in a file that reaches the final server,
+//   written as comments, so that file stays the final server and the view
+//   uncomments it; in a file of an earlier form, as live code):
+//     // @until 9: code                   one line, kept up to stage 9
+//     // @only 8: code                    one line, kept in stage 8 alone
+//     // @until 9 begin                   a block whose lines are written
+//     //   code                           as "// code" (a comment inside
+//     // @until end                       is "// // text"); also @only N
+//   (in a file of an earlier form, "code // @until 9" and live code in the
+//   blocks do the same)
 //
+// Blocks nest.
 // A file without @stages belongs to every view. For stage S, the view maps
 // every module path to its stage-S text. It is written out in full under the
 // stage's .xps/view/ (git-ignored), and at run time every import of a
@@ -33,10 +46,12 @@ export class StageTagError extends Error {}
 
 const STAGES = /^\s*\/\/ @stages (\d+)-(\d*)\s*$/;
 const VIEW_AS = /^\s*\/\/ @view-as (\S+)\s*$/;
-const BLOCK_BEGIN = /^\s*\/\/ @(since|until) (\d+) begin\s*$/;
-const BLOCK_END = /^\s*\/\/ @(since|until) end\s*$/;
-const LINE_TAG = /\s*\/\/ @(since|until) (\d+)\s*$/;
-const ANY_TAG = /\/\/ @(stages|view-as|since|until)\b/;
+const BLOCK_BEGIN = /^\s*\/\/ @(since|until|only) (\d+) begin\s*$/;
+const BLOCK_END = /^\s*\/\/ @(since|until|only) end\s*$/;
+const SUFFIX_TAG = /\s*\/\/ @(since|until|only) (\d+)\s*$/;
+const EARLY_LINE = /^(\s*)\/\/ @(until|only) (\d+): (.*)$/;
+const COMMENTED = /^(\s*)\/\/ ?(.*)$/;
+const ANY_TAG = /\/\/ @(stages|view-as|since|until|only)\b/;
 
 /** The file's header: the stages whose views hold it, and the module it stands for. */
 export function fileStages(text, file) {
@@ -57,7 +72,7 @@ export function fileStages(text, file) {
 }
 
 function keep(kind, n, stage) {
-  return kind === "since" ? stage >= n : stage <= n;
+  return kind === "since" ? stage >= n : kind === "until" ? stage <= n : stage === n;
 }
 
 /**
@@ -86,16 +101,79 @@ export function renderForStage(text, file, stage) {
       return;
     }
     const shown = open.every((o) => keep(o.kind, o.n, stage));
-    const t = LINE_TAG.exec(line);
-    if (t) {
-      if (shown && keep(t[1], Number(t[2]), stage)) out.push(line.slice(0, t.index));
+    const suffix = SUFFIX_TAG.exec(line);
+    if (suffix) {
+      if (suffix[1] !== "since" && to === Infinity) {
+        throw new StageTagError(`${where}: code of earlier stages only is written "// @${suffix[1]} ${suffix[2]}: code" in a file that reaches the final server, so that file stays the final server`);
+      }
+      if (shown && keep(suffix[1], Number(suffix[2]), stage)) out.push(line.slice(0, suffix.index));
+      return;
+    }
+    const early = EARLY_LINE.exec(line);
+    if (early) {
+      if (shown && keep(early[2], Number(early[3]), stage)) out.push(early[1] + early[4]);
       return;
     }
     if (ANY_TAG.test(line)) throw new StageTagError(`${where}: malformed stage tag; see the list at the top of packages/course/variant/views.mjs`);
+    // Inside an @until or @only block of a file that reaches the final
+    // server, the code is written as comments. A file of an earlier form
+    // (its @stages range ends) is never part of the final server, so its
+    // blocks hold live code.
+    const commented = to === Infinity && open.some((o) => o.kind !== "since");
+    if (commented && line.trim() !== "") {
+      const c = COMMENTED.exec(line);
+      if (c === null) throw new StageTagError(`${where}: inside an "@${open.findLast((o) => o.kind !== "since").kind}" block every line is written as a comment ("// code"), so the final file stays the final server`);
+      if (/@solution\b/.test(c[2])) throw new StageTagError(`${where}: a solution region in code of earlier stages only; put that earlier form in a file of its own (@stages, @view-as) so its regions are live code`);
+      if (shown) out.push(c[1] + c[2]);
+      return;
+    }
     if (shown) out.push(line);
   });
   if (open.length > 0) throw new StageTagError(`${file}:${open.at(-1).line}: "@${open.at(-1).kind} ${open.at(-1).n} begin" never ends`);
-  return out.join("\n");
+  // What a removed block leaves between two blank lines is one blank line.
+  return out.join("\n").replace(/\n{3,}/g, "\n\n");
+}
+
+/**
+ * A reference file as a copy of the course that ends at stage `last` holds
+ * it (a student export): everything that only stages after `last` have is
+ * removed, and every other tag is kept, so each view up to `last` renders as
+ * it does from the whole reference. A file that only later stages have keeps
+ * just its header, so the module path still exists.
+ */
+export function truncateAt(text, file, last) {
+  const { from } = fileStages(text, file);
+  if (from > last) {
+    return text
+      .split("\n")
+      .filter((l) => STAGES.test(l) || VIEW_AS.test(l))
+      .concat(["// This module comes with a later stage.", ""])
+      .join("\n");
+  }
+  const out = [];
+  const open = [];
+  const later = (kind, n) => (kind === "since" || kind === "only") && n > last;
+  for (const line of text.split("\n")) {
+    const b = BLOCK_BEGIN.exec(line);
+    if (b) {
+      open.push({ kind: b[1], n: Number(b[2]) });
+      if (!open.some((o) => later(o.kind, o.n))) out.push(line);
+      continue;
+    }
+    const e = BLOCK_END.exec(line);
+    if (e) {
+      const top = open.pop();
+      if (top !== undefined && !later(top.kind, top.n) && !open.some((o) => later(o.kind, o.n))) out.push(line);
+      continue;
+    }
+    if (open.some((o) => later(o.kind, o.n))) continue;
+    const suffix = SUFFIX_TAG.exec(line);
+    if (suffix && later(suffix[1], Number(suffix[2]))) continue;
+    const early = EARLY_LINE.exec(line);
+    if (early && later(early[2], Number(early[3]))) continue;
+    out.push(line);
+  }
+  return out.join("\n").replace(/\n{3,}/g, "\n\n");
 }
 
 /** The server packages' folders (package.json "xps": { "server": true }). */

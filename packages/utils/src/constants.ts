@@ -10,8 +10,8 @@ export const DEFAULT_BUFFER_SIZE = 100_000;
 /** A NULL-slot list is compacted once it holds more than this many empty slots. */
 export const DEFAULT_NULLS_THRESH = 32;
 
-/** A pipe accepts writes while it buffers fewer bytes than this (stage 10). */
-export const DEFAULT_PIPE_BUFF_THRESH = 1_000_000;
+/** A pipe accepts writes while it buffers fewer bytes than this (stage 10). */ // @since 10
+export const DEFAULT_PIPE_BUFF_THRESH = 1_000_000; // @since 10
 
 /** Where listeners bind unless told otherwise: loopback only, a safe default. */
 export const DEFAULT_HOST = "127.0.0.1";
@@ -19,4 +19,4 @@ export const DEFAULT_HOST = "127.0.0.1";
 /** The four ports the course's server listens on from stage 6 onward. */
 export const DEFAULT_PORTS: readonly number[] = [8001, 8002, 8003, 8004];
 
-export const SERVER_NAME = "eXpServer";
+export const SERVER_NAME = "eXpServer"; // @since 15

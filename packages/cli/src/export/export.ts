@@ -17,8 +17,9 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { findDrift } from "@xps/course/gen";
-import { TODO_IMPORT, afterImports, fingerprint, parseRegions, skeletonFor, stubLines } from "@xps/course/skeleton";
+import { TODO_IMPORT, afterImports, fingerprint, parseRegions, skeletonFor, stageName, stubLines } from "@xps/course/skeleton";
 import { listStages, markedFiles } from "@xps/course/stages";
+import { serverFiles, truncateAt, viewOf } from "@xps/course/views";
 import { MIN_SHINGLES, SHAPE_THRESHOLD, overlap, shingles } from "@xps/course/similarity";
 import type { StageMeta } from "../context.ts";
 
@@ -155,10 +156,13 @@ export function exportStudent(root: string, out: string, through: number): Expor
     // The xps command's own tests grade and run the reference: they are the course authors'.
     files += copyTree(from, path.join(out, "packages", pkg), (rel) => pkg === "cli" && rel === "test");
   }
-  for (const m of markedFiles(root)) {
-    if (!fs.existsSync(path.dirname(path.join(out, m.file)))) continue;
-    const text = fs.readFileSync(path.join(root, m.file), "utf8");
-    fs.writeFileSync(path.join(out, m.file), exportText(text, m.file, through));
+  // The server's files as a course that ends at stage N has them: what only
+  // later stages have is gone (a later stage's final form of a module would
+  // otherwise hold stage N's solution in another shape), and the regions of
+  // stage N are stubs. Every view up to N renders as it does in the course.
+  for (const file of serverFiles(root)) {
+    const text = fs.readFileSync(path.join(root, file), "utf8");
+    fs.writeFileSync(path.join(out, file), exportText(truncateAt(text, file, through), file, through));
   }
 
   // stages/: up to N, each src/ its pristine skeleton, made from the exported packages.
@@ -166,8 +170,10 @@ export function exportStudent(root: string, out: string, through: number): Expor
     const rel = path.relative(root, s.dir);
     const taught = new Set(s.teaches.map((t) => `src/${path.basename(t)}`));
     files += copyTree(s.dir, path.join(out, rel), (r) => taught.has(r));
+    const view = viewOf(out, s.stage);
     for (const t of s.teaches) {
-      const text = fs.readFileSync(path.join(out, t), "utf8");
+      const text = view.get(t)?.text;
+      if (text === undefined) throw new Error(`${s.name} teaches ${t}, which the exported view of stage ${s.stage} does not hold`);
       fs.mkdirSync(path.join(out, rel, "src"), { recursive: true });
       fs.writeFileSync(path.join(out, rel, "src", path.basename(t)), skeletonFor(text, t, s.stage, s.name));
       files++;
@@ -279,7 +285,7 @@ export function scanExport(out: string, through: number, root: string, canaries:
     for (const p of prints) {
       if (code.includes(p.fp)) {
         found.add(`${p.r.stage}/${p.r.todo}`);
-        leaks.push({ file: rel, what: `the code of stage-${p.r.stage} TODO ${p.r.todo} (${p.r.title}) from ${p.file}` });
+        leaks.push({ file: rel, what: `the code of ${stageName(p.r.stage)} TODO ${p.r.todo} (${p.r.title}) from ${p.file}` });
       }
     }
     // Code in the shape of a withheld region (a rewrite with other names).
@@ -289,11 +295,11 @@ export function scanExport(out: string, through: number, root: string, canaries:
         const share = overlap(x.runs, runs);
         if (share >= SHAPE_THRESHOLD && !found.has(`${x.r.stage}/${x.r.todo}`)) {
           found.add(`${x.r.stage}/${x.r.todo}`);
-          leaks.push({ file: rel, what: `code shaped like stage-${x.r.stage} TODO ${x.r.todo} (${x.r.title}) from ${x.file}: ${Math.round(share * 100)}% of its token runs` });
+          leaks.push({ file: rel, what: `code shaped like ${stageName(x.r.stage)} TODO ${x.r.todo} (${x.r.title}) from ${x.file}: ${Math.round(share * 100)}% of its token runs` });
         }
       }
     }
-    for (const c of secret) if (text.includes(c.token)) leaks.push({ file: rel, what: `the canary of a stage-${c.stage} region (${c.where})` });
+    for (const c of secret) if (text.includes(c.token)) leaks.push({ file: rel, what: `the canary of a ${stageName(c.stage)} region (${c.where})` });
     const pkg = /^packages\/([^/]+)\//.exec(rel)?.[1];
     if (CODE.test(rel) && !(pkg && TOOLING.has(pkg))) {
       for (const m of text.matchAll(marker)) {
