@@ -1,3 +1,4 @@
+// @stages 10-
 // The connection (xps_connection.c): one TCP socket, a client's or an
 // upstream's, exposed to the rest of the server as a pipe source (the bytes
 // it receives) and a pipe sink (the bytes it should send).

@@ -98,18 +98,12 @@ export async function listenerCreate(
 
 /** xps_listener_destroy: stop accepting. Connections it accepted live on. */
 export function listenerDestroy(listener: Listener): void {
-  // @solution stage-06 begin 2: Destroy a listener
-  //> Take it out of the list (do nothing if it was not there: it is
-  //> destroyed already), detach its server from the loop, close the server,
-  //> and log "destroyed listener on port N" at DEBUG level. The connections
-  //> it accepted live on.
   if (!listener.core.listeners.remove(listener)) return; // @since 7
   loopDetach(listener.core.loop, listener.server); // @since 7
   // @until 6: if (!listeners.remove(listener)) return;
   // @until 6: loopDetach(listener.epoll, listener.server);
   listener.server.close();
   logger("DEBUG", "listenerDestroy()", `destroyed listener on port ${listener.port}`);
-  // @solution end
 }
 
 /**
@@ -122,7 +116,7 @@ export function listenerConnectionHandler(listener: Listener): void {
     if (socket === E_AGAIN) return;
     let client: Connection | null = null;
     try {
-      // @solution stage-06 begin 3: Accept a client
+      // @solution stage-06 begin 2: Accept a client
       //> Wrap the accepted socket in a connection (connectionCreate). If
       //> that fails, log an ERROR ("connectionCreate() failed"), destroy
       //> the socket and stop there. Otherwise record the listener on the

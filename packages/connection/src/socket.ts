@@ -32,6 +32,7 @@
 // the bytes are already queued.
 import type { Server, Socket } from "node:net";
 import { BufferList, E_AGAIN, E_EOF } from "@xps/utils";
+// @until 7: import { E_FAIL } from "@xps/utils";
 
 /**
  * How many bytes Node itself queues for writing per socket before write()
@@ -104,12 +105,16 @@ export function socketPending(socket: Socket): number {
  * has finished sending and everything it sent was taken. Like recv(), it may
  * return fewer bytes than `max`: at most one received chunk, never a copy.
  */
-export function socketRecv(socket: Socket, max: number): Buffer | typeof E_AGAIN | typeof E_EOF {
+export function socketRecv(socket: Socket, max: number): Buffer | typeof E_AGAIN | typeof E_EOF { // @since 8
+// @until 7: export function socketRecv(socket: Socket, max: number): Buffer | typeof E_AGAIN | typeof E_EOF | typeof E_FAIL {
   const s = socket as WithQueue;
   if (s[RECEIVED] === undefined) socketOpen(socket);
   const rx = s[RECEIVED]!;
   const queue = rx.queue;
   let chunk = queue.first();
+  // Before stage 8 a loop has no close callback: a socket that failed
+  // (a reset) reaches the read callback, and recv() reports the failure.
+  // @until 7: if (chunk === null && socket.destroyed && !socket.readableEnded) return E_FAIL;
   // An empty queue is never paused: the take that brought it below the window resumed it.
   if (chunk === null) return socket.readableEnded ? E_EOF : E_AGAIN;
   if (chunk.length > max) chunk = chunk.subarray(0, max);

@@ -17,6 +17,9 @@ export interface Core {
 
 /** xps_core_create */
 export function coreCreate(): Core {
+  // @solution stage-07 begin 1: Create the core
+  //> A core has empty SlotLists of listeners and connections, and a loop
+  //> of its own (loopCreate(core)). Log "created core" at DEBUG level.
   const core = {
     listeners: new SlotList<object>(),
     connections: new SlotList<object>(),
@@ -25,6 +28,7 @@ export function coreCreate(): Core {
   core.loop = loopCreate(core);
   logger("DEBUG", "coreCreate()", "created core");
   return core;
+  // @solution end
 }
 
 /**
@@ -34,6 +38,10 @@ export function coreCreate(): Core {
  * serverStop in @xps/connection).
  */
 export function coreDestroy(core: Core): void {
+  // @solution stage-07 begin 2: Destroy the core
+  //> Destroy the core's loop (loopDestroy) and log "destroyed core" at
+  //> DEBUG level. (Its listeners and connections are destroyed before,
+  //> by serverStop.)
   // @since 10 begin
   for (const pipe of core.pipes.live()) {
     const ends: (AnyPipeEnd | null)[] = [pipe.source, pipe.sink];
@@ -51,6 +59,7 @@ export function coreDestroy(core: Core): void {
   // @since end
   loopDestroy(core.loop);
   logger("DEBUG", "coreDestroy()", "destroyed core");
+  // @solution end
 }
 
 // @since 10 begin

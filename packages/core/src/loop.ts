@@ -148,6 +148,9 @@ function isServer(handle: LoopHandle): handle is Server {
 
 /** xps_loop_create */
 export function loopCreate(core: Core): Loop {
+  // @solution stage-07 begin 3: Create the loop
+  //> A loop belongs to one core, holds an empty list of attached events (a
+  //> SlotList) and is not running yet.
   const loop: Loop = {
     core,
     events: new SlotList(),
@@ -161,10 +164,12 @@ export function loopCreate(core: Core): Loop {
     peakPipeBuffered: 0, // @since 10
   };
   return loop;
+  // @solution end
 }
 
 /** xps_loop_destroy: detach every handle; no more passes run. */
 export function loopDestroy(loop: Loop): void {
+  // @solution stage-07 begin 5: Detach handles, and destroy the loop
   loop.running = false;
   // @since 8 begin
   if (loop.immediate !== null) clearImmediate(loop.immediate);
@@ -172,6 +177,7 @@ export function loopDestroy(loop: Loop): void {
   loop.scheduled = false;
   // @since end
   for (const ev of loop.events.live()) loopDetach(loop, ev.handle);
+  // @solution end
 }
 
 /**
@@ -188,6 +194,14 @@ export function loopAttach(
   writeCb: LoopCallback | null, // @since 8
   closeCb: LoopCallback | null, // @since 8
 ): number {
+  // @solution stage-07 begin 4: Attach a handle
+  //> Refuse (-1) a handle that already has an event, and a socket that has
+  //> no receive queue yet (no 'data' listener: listening here would start a
+  //> flow that drops its bytes; log an ERROR). Otherwise make the handle's
+  //> loop event (loop, handle, ptr, the callbacks, attached), tag the
+  //> handle with it, listen for the Node events that stand for readiness
+  //> (SERVER_EVENTS or SOCKET_EVENTS, with the shared listener functions),
+  //> add the event to loop.events, and return 0 (OK).
   if ((handle as Tagged)[EVENT] !== undefined) return -1;
   if (!isServer(handle) && handle.listenerCount("data") === 0) {
     logger("ERROR", "loopAttach()", "the socket has no receive queue (socketOpen) yet; attaching it would lose its bytes");
@@ -199,10 +213,18 @@ export function loopAttach(
   for (const [name, fn] of isServer(handle) ? SERVER_EVENTS : SOCKET_EVENTS) handle.on(name, fn);
   loop.events.add(ev);
   return 0;
+  // @solution end
 }
 
 /** xps_loop_detach: stop delivering the handle's events. OK, or E_FAIL when it was not attached. */
 export function loopDetach(loop: Loop, handle: LoopHandle): number {
+  // @solution stage-07 begin 5: Detach handles, and destroy the loop
+  //> loopDetach: -1 for a handle without an event of this loop. Otherwise
+  //> stop listening for its events, untag it, mark the event not attached
+  //> (callbacks still queued in this batch check that), keep a no-op
+  //> 'error' listener on it if it has none left (a late error must not
+  //> crash the process), take the event out of loop.events, and return 0.
+  //> loopDestroy: the loop stops running and detaches every handle.
   const ev = (handle as Tagged)[EVENT];
   if (ev === undefined || ev.loop !== loop) return -1;
   for (const [name, fn] of isServer(handle) ? SERVER_EVENTS : SOCKET_EVENTS) handle.off(name, fn);
@@ -213,6 +235,7 @@ export function loopDetach(loop: Loop, handle: LoopHandle): number {
   if (handle.listenerCount("error") === 0) handle.on("error", ignoreError);
   loop.events.remove(ev);
   return 0;
+  // @solution end
 }
 
 function ignoreError(): void {}
@@ -234,6 +257,12 @@ export function loopSchedule(loop: Loop): void {
 // @since end
 
 function dispatch(ev: LoopEvent, cb: LoopCallback | null, arg: unknown): void {
+  // @solution stage-07 begin 6: Deliver an event to its owner
+  //> An earlier callback of this batch may have detached the handle: then
+  //> do nothing (C checks that the event is still in loop->events). Else
+  //> call the callback, if there is one, with the owner (ev.ptr) and `arg`;
+  //> if it throws, hand the error to loopFault, which closes that owner
+  //> only.
   const loop = ev.loop;
   // An earlier callback in this batch may have detached the handle (C checks
   // that the event is still in loop->events for the same reason).
@@ -246,6 +275,7 @@ function dispatch(ev: LoopEvent, cb: LoopCallback | null, arg: unknown): void {
     }
   }
   loopSchedule(loop); // @since 8
+  // @solution end
 }
 
 /**

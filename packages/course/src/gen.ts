@@ -3,7 +3,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { listStages, moduleText, repoRoot, taughtFiles } from "./stages.ts";
-import { viewOf } from "../variant/views.mjs";
+import { viewDir, viewOf, writeView } from "../variant/views.mjs";
+import { stageTsconfig } from "./view-check.ts";
 import { skeletonFor } from "./skeleton.ts";
 import { isMainModule } from "@xps/utils/args";
 
@@ -26,9 +27,15 @@ export function expectedSkeletons(root: string = repoRoot): { stage: string; fil
   return out;
 }
 
+/** Every file pnpm gen writes: the skeletons, and each stage's tsconfig.json (see stageTsconfig). */
+export function expectedGenerated(root: string = repoRoot): { stage: string; file: string; text: string }[] {
+  const tsconfigs = listStages(root).map((stage) => ({ stage: stage.name, file: path.join(stage.dir, "tsconfig.json"), text: stageTsconfig(stage, root) }));
+  return [...expectedSkeletons(root), ...tsconfigs];
+}
+
 export function findDrift(root: string = repoRoot): Drift[] {
   const drift: Drift[] = [];
-  for (const s of expectedSkeletons(root)) {
+  for (const s of expectedGenerated(root)) {
     if (!fs.existsSync(s.file)) drift.push({ stage: s.stage, file: s.file, problem: "missing" });
     else if (fs.readFileSync(s.file, "utf8") !== s.text) drift.push({ stage: s.stage, file: s.file, problem: "differs" });
   }
@@ -54,7 +61,9 @@ if (isMainModule(import.meta.url)) {
     console.log(drift.length === 0 ? "skeletons match the reference" : `${drift.length} skeleton file(s) differ; run pnpm gen`);
     process.exit(drift.length === 0 ? 0 : 1);
   }
-  for (const s of expectedSkeletons()) {
+  // The views, for editors and tsc (every run writes its own view too).
+  for (const stage of listStages()) writeView(repoRoot, stage.stage, viewDir(stage.dir));
+  for (const s of expectedGenerated()) {
     fs.mkdirSync(path.dirname(s.file), { recursive: true });
     const before = fs.existsSync(s.file) ? fs.readFileSync(s.file, "utf8") : null;
     if (before !== s.text) {

@@ -159,6 +159,25 @@ for (const stage of stages) {
     [...stray.map((n) => `test "${n}" names no declared milestone`), ...untested.map((d) => `milestone ${d} has no test`)],
   );
 
+  // The lesson is visible: the milestones that say what this stage fixes
+  // fail on the previous stage's solution.
+  const previous = listStages().filter((s) => s.stage < stage.stage).at(-1);
+  if (stage.lessons && stage.lessons.length > 0) {
+    const name = `${stage.name}: ${stage.lessons.map((m) => m.toUpperCase()).join(", ")} fail(s) on the solution of ${previous?.name ?? "the stage before"} (the lesson is visible)`;
+    if (previous === undefined) record(name, false, ["there is no earlier stage"]);
+    else {
+      const pattern = `^(${stage.lessons.map((m) => m.toUpperCase()).join("|")}) `;
+      const r = runVitest(stage.dir, { ...env, XPS_SERVER_STAGE_DIR: previous.dir, XPS_RESULTS: "off" }, ["-t", pattern]);
+      const lessonTests = [...r.passed, ...r.failed.map((f) => f.name)].filter((n) => new RegExp(pattern).test(n));
+      const passing = r.passed.filter((n) => new RegExp(pattern).test(n));
+      record(
+        name,
+        r.ok && lessonTests.length > 0 && passing.length === 0,
+        r.ok ? [...passing.map((n) => `"${n}" passes on ${previous.name}'s solution: it does not show what ${stage.name} changes`), ...(lessonTests.length === 0 ? ["no lesson test ran"] : [])] : [r.error ?? "vitest did not run", ...tail(r.output, 15)],
+      );
+    }
+  }
+
   let skeleton = "skipped";
   if (!quick) {
     // Inside the stage (git-ignored .xps/), so the copy resolves the workspace packages.

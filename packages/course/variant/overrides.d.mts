@@ -9,6 +9,8 @@ export interface StageMetaJson {
   builds?: string[];
   teaches: string[];
   milestones?: { id: string; title: string; points: number; hint?: string }[];
+  /** Milestones that the previous stage's solution fails: what this stage teaches, made visible. */
+  lessons?: string[];
 }
 export declare function variantName(env?: NodeJS.ProcessEnv): Variant;
 export declare function findRepoRoot(from: string): string;

@@ -141,9 +141,17 @@ export function overridesFor(stageDir, env = process.env) {
   const meta = readStageMeta(stageDir);
   const root = findRepoRoot(stageDir);
   const variant = variantName(env);
-  const { map: viewMap, view } = writeView(root, meta.stage, viewDir(stageDir));
+  const dirOfView = viewDir(stageDir);
+  const { map: viewMap, view } = writeView(root, meta.stage, dirOfView);
   const map = new Map();
   for (const [ref, target] of viewMap) map.set(real(ref), target === null ? null : real(target));
+  // A module that the learner's file stands for is reached by its reference
+  // path and, from inside the view (a package's imports of its own name
+  // resolve there), by its view path.
+  const replace = (module, file) => {
+    map.set(real(path.join(root, module)), real(file));
+    map.set(real(path.join(dirOfView, module)), real(file));
+  };
   if (variant === "solution") {
     if (withheldReferences(stageDir, view).length > 0) {
       throw new Error(
@@ -153,7 +161,7 @@ export function overridesFor(stageDir, env = process.env) {
     return map;
   }
   if (env.XPS_OWN === "1") {
-    for (const [module, { file }] of ownFilesFor(stageDir, env, view)) map.set(real(path.join(root, module)), real(file));
+    for (const [module, { file }] of ownFilesFor(stageDir, env, view)) replace(module, file);
   }
   const dir = learnerDir(stageDir, env);
   for (const module of meta.teaches ?? []) {
@@ -163,7 +171,7 @@ export function overridesFor(stageDir, env = process.env) {
         `${meta.name}: ${path.relative(process.cwd(), mine) || mine} is missing; restore it with: pnpm xps reset ${meta.name}`,
       );
     }
-    map.set(real(path.join(root, module)), real(mine));
+    replace(module, mine);
   }
   return map;
 }

@@ -8,3 +8,4 @@ export * from "./python.ts";
 export * from "./report.ts";
 export * from "./server.ts";
 export * from "./stage.ts";
+export * from "./reverse.ts";

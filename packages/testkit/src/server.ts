@@ -134,6 +134,10 @@ export function serverCommand(stageDir: string, script?: string): { command: str
  * all of them. Throws with the server's own output when it does not start.
  */
 export async function startStageServer(opts: StartOptions): Promise<StageServer> {
+  // verify's lesson check runs a stage's milestones against the server of
+  // the stage before it (XPS_SERVER_STAGE_DIR), which must fail them.
+  const serverStage = process.env.XPS_SERVER_STAGE_DIR;
+  if (serverStage && opts.script === undefined) opts = { ...opts, stageDir: serverStage };
   const meta = readStageMeta(opts.stageDir);
   const variant = opts.variant ?? variantName(process.env);
   const timeout = opts.startTimeoutMs ?? 30_000;

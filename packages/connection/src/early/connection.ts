@@ -56,7 +56,7 @@ export interface Connection {
  * reversed too, as in C.
  */
 export function reverseMessage(bytes: Buffer): Buffer {
-  // @solution stage-06 begin 4: Reverse a message
+  // @solution stage-06 begin 3: Reverse a message
   //> Return a new Buffer with the bytes in reverse order, except that when
   //> the last byte is a newline (0x0a) it stays last: reverse everything
   //> before it. An empty message stays empty.
@@ -81,7 +81,7 @@ function preview(bytes: Buffer): string {
  */
 export function connectionCreate(core: Core, socket: Socket): Connection | null { // @since 7
 // @until 6: export function connectionCreate(epoll: Epoll, socket: Socket): Connection | null {
-  // @solution stage-06 begin 5: Create a connection
+  // @solution stage-06 begin 4: Create a connection
   //> Give the socket its receive queue first (socketOpen), so no byte it
   //> receives is lost. Make the connection record, attach the socket to the
   //> loop with the read handler, register the connection, and log "created
@@ -134,7 +134,7 @@ export function connectionCreate(core: Core, socket: Socket): Connection | null 
  * connections still use it.
  */
 export function connectionDestroy(connection: Connection): void {
-  // @solution stage-06 begin 6: Destroy a connection
+  // @solution stage-06 begin 5: Destroy a connection
   //> Mark it destroyed (and do nothing if it already was), take it out of
   //> the list, detach its socket from the loop, close the socket, and log
   //> "destroyed connection" at DEBUG level.
@@ -162,7 +162,7 @@ function connectionClose(connection: Connection, why: "peer closed connection" |
  * it and send it back at once.
  */
 export function connectionReadHandler(connection: Connection): void {
-  // @solution stage-06 begin 7: The read handler: reverse and send
+  // @solution stage-06 begin 6: The read handler: reverse and send
   //> Take at most DEFAULT_BUFFER_SIZE bytes with socketRecv. E_AGAIN:
   //> nothing is there (yet); return. E_EOF: the peer has finished; close
   //> the connection ("peer closed connection"). Any other number is a

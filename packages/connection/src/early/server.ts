@@ -99,9 +99,13 @@ export function loopRun(epoll: Epoll): void {
   }
 }
 
-/** Something still waits in the handle's queue: level-triggered epoll reports it again. */
+/**
+ * Something still waits in the handle's queue, or the socket has failed:
+ * level-triggered epoll reports it again (a failed socket stays readable, and
+ * its next recv() says why).
+ */
 function stillReady(handle: LoopHandle): boolean {
-  return isServer(handle) ? acceptPending(handle) > 0 : socketPending(handle) > 0;
+  return isServer(handle) ? acceptPending(handle) > 0 : socketPending(handle) > 0 || handle.destroyed;
 }
 
 /** One batch: every ready handle, looked up among the listeners, then the connections. */

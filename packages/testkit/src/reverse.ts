@@ -1,0 +1,239 @@
+// Checks of the reversing server of stages 6 to 9, which those stages'
+// milestones share. Every port replies to each message with its bytes in
+// reverse order, except that a final newline stays at the end (the rule of
+// the official tester). Reversal is per read: the tests send one message at
+// a time and wait for its reply, as the tester does, so that every message
+// is one read.
+import { TestClient, describeOutcome, randomBytes, sleep } from "./client.ts";
+import { countBytes } from "./report.ts";
+import type { StageServer } from "./server.ts";
+import type { MilestoneContext } from "./stage.ts";
+
+/** What the server must send back for `msg`: its bytes reversed, a final newline left at the end. */
+export function reversed(msg: Buffer): Buffer {
+  const body = msg.length > 0 && msg[msg.length - 1] === 0x0a ? msg.length - 1 : msg.length;
+  const out = Buffer.from(msg);
+  out.subarray(0, body).reverse();
+  return out;
+}
+
+const ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/** A message as the official tester sends them: 0 to 99 random letters and digits, then a newline. */
+export function testerString(): Buffer {
+  const n = Math.floor(Math.random() * 100);
+  let s = "";
+  for (let i = 0; i < n; i++) s += ALNUM[Math.floor(Math.random() * ALNUM.length)];
+  return Buffer.from(`${s}\n`);
+}
+
+/** The awkward cases: an empty line, one byte, no newline, a newline inside, bytes that are not text, UTF-8. */
+export const EDGE_CASES: { what: string; msg: Buffer }[] = [
+  { what: "an empty line", msg: Buffer.from("\n") },
+  { what: "one byte, no newline", msg: Buffer.from("a") },
+  { what: "a line", msg: Buffer.from("hello\n") },
+  { what: "no final newline", msg: Buffer.from("hello") },
+  { what: "a newline inside (only a final one stays)", msg: Buffer.from("ab\ncd\n") },
+  { what: "two newlines at the end", msg: Buffer.from("abc\n\n") },
+  { what: "multi-byte UTF-8, reversed byte by byte as in C", msg: Buffer.from("héllo wörld\n", "utf8") },
+  { what: "binary bytes", msg: Buffer.from([0x00, 0xff, 0x10, 0x80, 0x0a]) },
+];
+
+/**
+ * Send each message on `client` and wait for its reply before the next one.
+ * Fails with a transcript at the first wrong or missing reply.
+ */
+export async function exchange(t: MilestoneContext, client: TestClient, messages: { what: string; msg: Buffer }[], where: string): Promise<void> {
+  for (const { what, msg } of messages) {
+    const start = client.received;
+    await client.send(msg);
+    const r = await client.waitForBytes(start + msg.length, 5000);
+    const got = client.bytes().subarray(start);
+    const want = reversed(msg);
+    if (r.outcome !== "complete" || !got.subarray(0, want.length).equals(want)) {
+      t.fail({
+        problem: `${where}: the reply to ${what} is not the message reversed (a final newline stays at the end)`,
+        sent: msg,
+        expected: want,
+        got,
+        ending: r.outcome === "complete" ? undefined : describeOutcome(r, 5000, client.errorCode),
+      });
+    }
+  }
+}
+
+async function connect(t: MilestoneContext, port: number, what: string): Promise<TestClient> {
+  try {
+    return await TestClient.connect(port);
+  } catch (err) {
+    return t.fail(`${what}: ${(err as Error).message}`);
+  }
+}
+
+/** Every port: the edge cases, then `strings` tester strings on one connection each. */
+export async function reversesOnEveryPort(t: MilestoneContext, server: StageServer, strings = 250): Promise<void> {
+  for (const port of server.ports) {
+    const edges = await connect(t, port, `port ${port}`);
+    await exchange(t, edges, EDGE_CASES, `port ${port}`);
+    edges.destroy();
+    const tester = await connect(t, port, `port ${port}`);
+    const list = Array.from({ length: strings }, (_, i) => ({ what: `tester string ${i + 1} of ${strings}`, msg: testerString() }));
+    await exchange(t, tester, list, `port ${port}`);
+    tester.destroy();
+  }
+}
+
+/** `n` clients at once on the first port, each with its own strings, interleaved: each gets exactly its own replies. */
+export async function concurrentClients(t: MilestoneContext, server: StageServer, n = 10, rounds = 20): Promise<void> {
+  const port = server.ports[0]!;
+  const clients = await Promise.all(Array.from({ length: n }, () => connect(t, port, `a client of port ${port}`)));
+  try {
+    await Promise.all(
+      clients.map(async (c, i) => {
+        const list = Array.from({ length: rounds }, (_, k) => ({ what: `message ${k + 1} of client ${i + 1} of ${n}`, msg: Buffer.from(`client-${i}-${k}-${testerString().toString()}`) }));
+        await exchange(t, c, list, `client ${i + 1} of ${n} (port ${port})`);
+      }),
+    );
+  } finally {
+    for (const c of clients) c.destroy();
+  }
+}
+
+/** Counts from the server's stats line, waiting (up to `ms`) until `ok` holds. */
+export async function settledStats(server: StageServer, ok: (s: Record<string, number>) => boolean, ms = 3000): Promise<Record<string, number>> {
+  const deadline = Date.now() + ms;
+  let s = (await server.stats()) as unknown as Record<string, number>;
+  while (!ok(s) && Date.now() < deadline) {
+    await sleep(100);
+    s = (await server.stats()) as unknown as Record<string, number>;
+  }
+  return s;
+}
+
+/**
+ * A client that leaves (FIN), and one that resets, while another stays: the
+ * server logs "peer closed connection", keeps serving the one that stayed
+ * and a new one, and holds no connection for those that left.
+ */
+export async function survivesDisconnects(t: MilestoneContext, server: StageServer): Promise<void> {
+  const [port, other] = server.ports;
+  const stays = await connect(t, other!, `port ${other}`);
+  await exchange(t, stays, [{ what: "a first line", msg: Buffer.from("still here\n") }], `the client that stays (port ${other})`);
+  const leaves = await connect(t, port!, `port ${port}`);
+  await exchange(t, leaves, [{ what: "a line", msg: Buffer.from("bye\n") }], `port ${port}`);
+  const logged = server.waitForLine(/peer closed connection/, 3000);
+  leaves.end();
+  if ((await logged) === null) t.fail(`a client of port ${port} closed its connection, and within 3 s the server logged no "peer closed connection" line`);
+  const end = await leaves.waitForEnd(3000);
+  leaves.destroy();
+  if (end.outcome === "timeout") t.fail(`a client of port ${port} closed its side, and the server kept the connection open for 3 s: when recv() says the peer has finished, the connection must be destroyed`);
+  const resets = await connect(t, port!, `port ${port}`);
+  await resets.send(randomBytes(5000));
+  await sleep(50);
+  resets.reset();
+  await sleep(200);
+  if (!server.alive()) t.fail("the server exited after a client reset its connection");
+  await exchange(t, stays, [{ what: "a line after the others left", msg: Buffer.from("still served?\n") }], `the client that stayed (port ${other})`);
+  stays.destroy();
+  const fresh = await connect(t, port!, `a new client of port ${port}, after the others left`);
+  await exchange(t, fresh, [{ what: "a line", msg: Buffer.from("new client\n") }], `a new client of port ${port}`);
+  fresh.destroy();
+  const stats = await settledStats(server, (s) => s.connections === 0);
+  if (stats.connections !== 0) t.fail(`after every client left, the server still holds ${stats.connections} connection(s): is the connection destroyed (and taken out of the list) when its peer leaves?`);
+}
+
+/**
+ * Ctrl+C (SIGINT) ends the server cleanly: "SIGINT received", every listener
+ * and connection destroyed (DEBUG lines), exit code 0. The server must run
+ * with XPS_DEBUG=1.
+ */
+export async function shutsDownOnSigint(t: MilestoneContext, server: StageServer): Promise<void> {
+  const clients = await Promise.all([0, 1].map((i) => connect(t, server.ports[i]!, `port ${server.ports[i]}`)));
+  for (const [i, c] of clients.entries()) await exchange(t, c, [{ what: "a line", msg: Buffer.from(`client ${i}\n`) }], `port ${c.port}`);
+  const exited = new Promise<void>((resolve) => {
+    if (!server.alive()) resolve();
+    server.child.once("exit", () => resolve());
+  });
+  server.child.kill("SIGINT");
+  await Promise.race([exited, sleep(5000)]);
+  for (const c of clients) c.destroy();
+  if (server.alive()) t.fail("after SIGINT (Ctrl+C) the server was still running 5 s later");
+  const log = server.log();
+  const code = server.exitSignal ? `it was killed by ${server.exitSignal}` : `its exit code was ${server.exitCode}`;
+  if (server.exitCode !== 0) {
+    t.fail(`after SIGINT the server must destroy the core and exit with code 0 (EXIT_SUCCESS); ${code}. Is there a SIGINT handler?`);
+  }
+  const missing: string[] = [];
+  if (!log.some((l) => /SIGINT received/.test(l))) missing.push('a WARNING "SIGINT received"');
+  for (const port of server.ports) if (!log.some((l) => l.includes(`destroyed listener on port ${port}`))) missing.push(`"destroyed listener on port ${port}"`);
+  const destroyed = log.filter((l) => /destroyed connection/.test(l)).length;
+  if (destroyed < clients.length) missing.push(`"destroyed connection" for each of the ${clients.length} connected clients (found ${destroyed})`);
+  if (missing.length > 0) t.fail(`after SIGINT the log lacks ${missing.join(", ")}: destroying the core destroys every connection and listener it holds`);
+}
+
+/** Bytes counted by value: the reverse of a read reorders them, so the flood compares counts. */
+function histogram(): Float64Array {
+  return new Float64Array(256);
+}
+
+/**
+ * A client sends `total` bytes of lines and reads nothing until it is done;
+ * meanwhile a client of another port is served within 1 s; then the flood
+ * reads back every byte it sent (as reversed lines, so its bytes, counted by
+ * value, match). `checkHeld` gets the server's stats while the flood waits.
+ */
+export async function floodWithoutReading(
+  t: MilestoneContext,
+  server: StageServer,
+  total: number,
+  checkHeld?: (stats: Record<string, number>) => void,
+): Promise<void> {
+  const [floodPort, otherPort] = server.ports;
+  const flood = await connect(t, floodPort!, `port ${floodPort}`);
+  t.cleanup(() => flood.destroy());
+  flood.keep = false;
+  const got = histogram();
+  flood.onData = (chunk) => {
+    for (const b of chunk) got[b]!++;
+  };
+  flood.socket.pause(); // reads nothing until it has sent everything
+  const line = Buffer.from(`${"x".repeat(40)}${"0123456789".repeat(5)}\n`);
+  const sent = histogram();
+  const chunk = Buffer.concat(Array.from({ length: Math.ceil((256 * 1024) / line.length) }, () => line));
+  for (const b of chunk) sent[b]!++;
+  let offset = 0;
+  let probed = false;
+  while (offset < total) {
+    const writing = flood.send(chunk);
+    if (!probed && offset >= total / 4) {
+      probed = true;
+      const started = Date.now();
+      const other = await connect(t, otherPort!, `port ${otherPort}, while another client floods port ${floodPort}`);
+      await exchange(t, other, [{ what: "a line, while another client floods", msg: Buffer.from("am I served?\n") }], `a client of port ${otherPort} while port ${floodPort} is flooded`);
+      other.destroy();
+      const took = Date.now() - started;
+      if (took > 1000) t.fail(`while one client flooded port ${floodPort} without reading, a client of port ${otherPort} waited ${took} ms for its reply (the bound is 1 s): one slow reader must not hold the others up`);
+      if (checkHeld) checkHeld((await server.stats()) as unknown as Record<string, number>);
+    }
+    const ok = await Promise.race([writing, sleep(20_000).then(() => null)]);
+    if (ok !== true) {
+      t.fail({
+        problem: `the server stopped taking the flood after ${countBytes(offset)} of ${countBytes(total)} (${ok === null ? "nothing moved for 20 s" : "the connection broke"})`,
+        ending: flood.ending === "open" ? undefined : describeOutcome({ outcome: flood.ending === "ended" ? "ended" : flood.ending, received: flood.received }, 0, flood.errorCode),
+      });
+    }
+    offset += chunk.length;
+  }
+  const expectedTotal = Math.ceil(total / chunk.length) * chunk.length;
+  flood.socket.resume();
+  const r = await flood.waitForBytes(expectedTotal, 60_000);
+  if (r.outcome !== "complete") {
+    t.fail({ problem: `the flooding client read back ${countBytes(flood.received)} of the ${countBytes(expectedTotal)} it sent`, ending: describeOutcome(r, 60_000, flood.errorCode) });
+  }
+  const rounds = expectedTotal / chunk.length;
+  for (let b = 0; b < 256; b++) {
+    if (got[b] !== sent[b]! * rounds) {
+      t.fail(`the flooding client got all ${countBytes(expectedTotal)} back, but not the same bytes: byte 0x${b.toString(16)} came back ${got[b]} times, it was sent ${sent[b]! * rounds} times (bytes lost, repeated or changed)`);
+    }
+  }
+}

@@ -1,0 +1,19 @@
+// Stage 6, milestone 4: the connection's reverse rule on its own, in-process.
+// In the learner variant "@xps/connection/connection" is your
+// src/connection.ts.
+import path from "node:path";
+import { EDGE_CASES, defineStage, reversed } from "@xps/testkit";
+import { reverseMessage } from "@xps/connection/connection";
+
+const stage = defineStage(path.join(import.meta.dirname, ".."));
+
+stage.check("m4", "reverseMessage follows the rule, byte by byte", (t) => {
+  for (const { what, msg } of [...EDGE_CASES, { what: "an empty message", msg: Buffer.alloc(0) }, { what: "a long line", msg: Buffer.from(`${"ab".repeat(5000)}\n`) }]) {
+    const got = reverseMessage(msg);
+    const want = reversed(msg);
+    if (!got.equals(want)) t.fail({ problem: `reverseMessage(${what}) is not the message reversed with a final newline kept at the end`, sent: msg, expected: want, got });
+  }
+  const msg = Buffer.from("abc\n");
+  reverseMessage(msg);
+  if (msg.toString() !== "abc\n") t.fail("reverseMessage changed the Buffer it was given; it must return a new one (the caller may still use it)");
+});
