@@ -48,6 +48,7 @@ program
   .argument("<stage>", 'the stage: "stage-10", "10" or its folder name')
   .option("--solution", "run the reference solution instead of your code")
   .option("--previous", "also re-run the earlier stages this one builds on, first")
+  .option("--own", "use your own solved files of earlier stages where this stage uses their modules unchanged (the stage guide lists them)")
   .option("-m, --milestone <id>", 'only this milestone ("m3"; repeat or use commas for more)', collect)
   .action(async (stage: string, opts) => {
     const { testCommand } = await import("./commands/test.ts");
@@ -107,12 +108,24 @@ program
 
 program
   .command("diff")
-  .description("compare your files with the reference solution; offered once all of the stage's milestones pass")
-  .argument("<stage>", 'the stage: "stage-10", "10" or its folder name')
+  .description("compare your files with the reference solution (offered once all of the stage's milestones pass), or, with --stages A B, what the solution changes from stage A to stage B")
+  .argument("[stage]", 'the stage: "stage-10", "10" or its folder name')
+  .option("--stages <a b...>", "the solution's changes from stage A to stage B, file by file (e.g. --stages 9 10)")
+  .option("--file <name>", 'with --stages: only this file ("connection.ts")')
   .option("--color", "colour the diff even when not on a terminal")
-  .action(async (stage: string, opts) => {
-    const { diffCommand } = await import("./commands/diff.ts");
-    done(diffCommand(stage, opts));
+  .action(async (stage: string | undefined, opts) => {
+    const { diffCommand, stagesDiffCommand } = await import("./commands/diff.ts");
+    done(opts.stages ? stagesDiffCommand(opts.stages, stage, opts) : diffCommand(stage, opts));
+  });
+
+program
+  .command("view")
+  .description("print a module as the server has it at a stage (the stage's view, solution in place), or list the view's modules")
+  .argument("<stage>", 'the stage: "stage-08", "8" or its folder name')
+  .argument("[module]", 'a file name ("connection.ts") or path ("packages/connection/src/connection.ts"); without it, the list')
+  .action(async (stage: string, module: string | undefined) => {
+    const { viewCommand } = await import("./commands/diff.ts");
+    done(viewCommand(stage, module));
   });
 
 program

@@ -163,8 +163,8 @@ describe("xps diff", () => {
 
 describe("unifiedDiff", () => {
   test("hunks with context, and nothing for equal texts", () => {
-    const a = "abcdefghijklmn".split("").join("\n");
-    const b = "abcDefghijklmn".split("").join("\n") + "\no";
+    const a = "abcdefghijklmn".split("").join("\n") + "\n";
+    const b = "abcDefghijklmn".split("").join("\n") + "\no\n";
     expect(unifiedDiff("x", "y", a, a)).toBe("");
     expect(unifiedDiff("x", "y", a, b)).toBe(
       ["--- x", "+++ y", "@@ -1,7 +1,7 @@", " a", " b", " c", "-d", "+D", " e", " f", " g", "@@ -12,3 +12,4 @@", " l", " m", " n", "+o"].join("\n"),

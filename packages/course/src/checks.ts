@@ -98,3 +98,27 @@ function dedupe(list: Problem[]): Problem[] {
     return true;
   });
 }
+
+/**
+ * Each stage has a guide (README.md); a stage that follows another one in
+ * the server (stage 7 on) says what changed since, with the generated list
+ * of files and functions (<!-- xps:changes -->, filled by pnpm gen).
+ */
+export function checkGuides(stages: StageMeta[], all: StageMeta[] = stages): Problem[] {
+  const out: Problem[] = [];
+  for (const stage of stages) {
+    const file = path.join(stage.dir, "README.md");
+    if (!fs.existsSync(file)) {
+      out.push({ where: stage.name, message: "has no README.md (its guide)" });
+      continue;
+    }
+    const text = fs.readFileSync(file, "utf8");
+    const previous = all.filter((s) => s.stage < stage.stage).at(-1);
+    if (previous !== undefined && stage.stage >= 7) {
+      const section = new RegExp(`^## What changed since ${previous.name.replace("stage-0", "stage ").replace("stage-", "stage ")}\\b`, "m");
+      if (!section.test(text)) out.push({ where: `${stage.name} README.md`, message: `has no "## What changed since stage ${previous.stage}" section` });
+      if (!text.includes("<!-- xps:changes -->")) out.push({ where: `${stage.name} README.md`, message: 'its "What changed" section lacks the generated list of changes (<!-- xps:changes --> ... <!-- /xps:changes -->, which pnpm gen fills)' });
+    }
+  }
+  return out;
+}

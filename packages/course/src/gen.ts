@@ -5,6 +5,7 @@ import path from "node:path";
 import { listStages, moduleText, repoRoot, taughtFiles } from "./stages.ts";
 import { viewDir, viewOf, writeView } from "../variant/views.mjs";
 import { stageTsconfig } from "./view-check.ts";
+import { expectedGuides } from "./guide-blocks.ts";
 import { skeletonFor } from "./skeleton.ts";
 import { isMainModule } from "@xps/utils/args";
 
@@ -27,10 +28,13 @@ export function expectedSkeletons(root: string = repoRoot): { stage: string; fil
   return out;
 }
 
-/** Every file pnpm gen writes: the skeletons, and each stage's tsconfig.json (see stageTsconfig). */
+/**
+ * Every file pnpm gen writes: the skeletons, each stage's tsconfig.json (see
+ * stageTsconfig), and the generated blocks of the stage guides.
+ */
 export function expectedGenerated(root: string = repoRoot): { stage: string; file: string; text: string }[] {
   const tsconfigs = listStages(root).map((stage) => ({ stage: stage.name, file: path.join(stage.dir, "tsconfig.json"), text: stageTsconfig(stage, root) }));
-  return [...expectedSkeletons(root), ...tsconfigs];
+  return [...expectedSkeletons(root), ...tsconfigs, ...expectedGuides(root)];
 }
 
 export function findDrift(root: string = repoRoot): Drift[] {

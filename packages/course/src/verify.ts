@@ -29,7 +29,7 @@ import os from "node:os";
 import path from "node:path";
 import { findDrift, writeSkeleton } from "./gen.ts";
 import { listStages, markedFiles, repoRoot, type StageMeta } from "./stages.ts";
-import { checkHints, checkMarkers, type Problem } from "./checks.ts";
+import { checkGuides, checkHints, checkMarkers, type Problem } from "./checks.ts";
 import { checkView, typecheckView } from "./view-check.ts";
 import { stageName } from "./skeleton.ts";
 import { runVitest, type TestRun } from "./vitest-run.ts";
@@ -91,6 +91,10 @@ try {
 {
   const p = checkHints(stages);
   record("milestones have points and hints", p.length === 0, problems(p));
+}
+{
+  const p = checkGuides(stages, listStages());
+  record('every stage has a guide, and from stage 7 a "What changed since" section with the generated list of changes', p.length === 0, problems(p));
 }
 let drift: ReturnType<typeof findDrift> = [];
 try {

@@ -24,5 +24,6 @@ export interface ViewModule {
 }
 export declare function stageDirs(root: string): { dir: string; meta: StageMetaJson }[];
 export declare function withheldReferences(stageDir: string, view?: Map<string, ViewModule>): string[];
+export declare function ownCandidates(stageDir: string, view?: Map<string, ViewModule>): Map<string, { dir: string; meta: StageMetaJson }>;
 export declare function ownFilesFor(stageDir: string, env?: NodeJS.ProcessEnv, view?: Map<string, ViewModule>): Map<string, { stage: string; file: string }>;
 export declare function overridesFor(stageDir: string, env?: NodeJS.ProcessEnv): Map<string, string | null>;

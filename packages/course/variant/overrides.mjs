@@ -103,11 +103,12 @@ export function withheldReferences(stageDir, view) {
 }
 
 /**
- * With XPS_OWN=1: the learner's own files of earlier stages, for the modules
- * this stage does not teach and whose form has not changed since the stage
- * that taught them. module -> { stage, file } (the latest such stage wins).
+ * The modules that earlier stages taught and that this stage does not, whose
+ * form has not changed since the stage that taught them: the learner's own
+ * solved files of those stages can stand in for the reference here.
+ * module -> the stage that taught it (the latest such stage wins).
  */
-export function ownFilesFor(stageDir, env = process.env, view) {
+export function ownCandidates(stageDir, view) {
   const meta = readStageMeta(stageDir);
   const root = findRepoRoot(stageDir);
   const mine = view ?? viewOf(root, meta.stage);
@@ -117,13 +118,22 @@ export function ownFilesFor(stageDir, env = process.env, view) {
     const then = viewOf(root, earlier.meta.stage);
     for (const module of earlier.meta.teaches ?? []) {
       if ((meta.teaches ?? []).includes(module)) continue;
-      if (then.get(module)?.text !== mine.get(module)?.text) {
-        own.delete(module); // changed since: the reference stands in
-        continue;
-      }
-      const file = path.join(earlier.dir, "src", learnerFileFor(module));
-      if (fs.existsSync(file)) own.set(module, { stage: earlier.meta.name, file });
+      if (then.get(module)?.text === mine.get(module)?.text) own.set(module, earlier);
+      else own.delete(module); // changed since: the reference stands in
     }
+  }
+  return own;
+}
+
+/**
+ * With XPS_OWN=1: the learner's own files for ownCandidates, where the
+ * learner has them. module -> { stage, file }.
+ */
+export function ownFilesFor(stageDir, env = process.env, view) {
+  const own = new Map();
+  for (const [module, earlier] of ownCandidates(stageDir, view)) {
+    const file = path.join(earlier.dir, "src", learnerFileFor(module));
+    if (fs.existsSync(file)) own.set(module, { stage: earlier.meta.name, file });
   }
   return own;
 }

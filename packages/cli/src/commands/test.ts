@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import pc from "picocolors";
-import { learnerDir } from "@xps/course/overrides";
+import { learnerDir, ownFilesFor } from "@xps/course/overrides";
 import { CommandError, UsageError, assertReferenceHeld, previousStages, repoRoot, shown, stageArg, type StageMeta } from "../context.ts";
 import { cleanMessage, declaredMilestones, firstLine, milestoneOutcomes, summarise, type MilestoneOutcome } from "../milestones.ts";
 import { runStageTests, type StageRun, type Variant } from "../runner.ts";
@@ -12,6 +12,8 @@ import { Progress, indent, showMilestone, summaryLine } from "../show.ts";
 export interface TestOptions {
   solution?: boolean;
   previous?: boolean;
+  /** The learner's own files of earlier stages stand in for the reference (XPS_OWN=1). */
+  own?: boolean;
   milestone?: string[];
 }
 
@@ -46,12 +48,17 @@ export function checkLearnerFiles(stage: StageMeta): void {
   }
 }
 
-export async function testStage(stage: StageMeta, variant: Variant, selected: string[] | undefined): Promise<StageTestResult> {
+export async function testStage(stage: StageMeta, variant: Variant, selected: string[] | undefined, own = false): Promise<StageTestResult> {
   if (variant === "learner") checkLearnerFiles(stage);
   const who = variant === "solution" ? "the reference solution" : `your code (${shown(learnerDir(stage.dir, process.env))})`;
   console.log(pc.bold(`${stage.name} ${stage.title}`) + pc.dim(`: ${who}`));
+  if (own && variant === "learner") {
+    const files = ownFilesFor(stage.dir, process.env);
+    console.log(pc.dim(files.size === 0 ? "  --own: no file of an earlier stage stands in here" : `  --own: ${[...files.values()].map((f) => shown(f.file)).join(", ")} in place of the reference`));
+  }
   const progress = new Progress();
-  const run = await runStageTests({ stage, variant, milestones: selected, onEvent: (e) => progress.event(e) });
+  const env = own ? { ...process.env, XPS_OWN: "1" } : undefined;
+  const run = await runStageTests({ stage, variant, milestones: selected, env, onEvent: (e) => progress.event(e) });
   progress.clear();
   const outcomes = milestoneOutcomes(run, declaredMilestones(stage), { selected });
   const width = Math.min(80, Math.max(40, ...outcomes.map((o) => o.id.length + 1 + o.title.length + 2)));
@@ -87,7 +94,7 @@ export async function testCommand(stageName: string, opts: TestOptions): Promise
   const list = opts.previous ? [...previousStages(stage, repoRoot), stage] : [stage];
   if (opts.previous && selected) throw new UsageError("--previous and --milestone do not go together", "pick the milestones of one stage, or re-run whole stages");
   const results: StageTestResult[] = [];
-  for (const s of list) results.push(await testStage(s, variant, s === stage ? selected : undefined));
+  for (const s of list) results.push(await testStage(s, variant, s === stage ? selected : undefined, opts.own));
   if (results.length > 1) {
     for (const r of results) console.log(`${r.stage.name}: ${summaryLine(summarise(r.outcomes))}`);
   }
