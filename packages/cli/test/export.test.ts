@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { expectedSkeletons } from "@xps/course/gen";
-import { markedFiles } from "@xps/course/stages";
+import { listStages, markedFiles } from "@xps/course/stages";
 import { overridesFor, withheldReferences } from "@xps/course/overrides";
 import { canaryCopy, dropCourseOnly, exportStudent, exportText, missingCanaries, offeredCommands, scanExport } from "../src/export/export.ts";
 import { repoRoot, tmpDir, xps } from "./helpers.ts";
@@ -33,7 +33,7 @@ describe("exportText", () => {
 });
 
 describe("xps export student", () => {
-  test.each([10, 11])("through stage %i: a workspace of its own, with no solution of that stage or later", (n) => {
+  test.each([7, 10, 11])("through stage %i: a workspace of its own, with no solution of that stage or later", (n) => {
     const out = path.join(scratch(`export-${n}`), "course");
     const r = xps(["export", "student", out, "--through", String(n)]);
     expect(r.code, r.stderr).toBe(0);
@@ -41,7 +41,7 @@ describe("xps export student", () => {
     for (const f of ["package.json", "pnpm-workspace.yaml", "turbo.json", "tsconfig.json", ".gitignore", "README.md", "pnpm-lock.yaml", "docs", "packages/cli/src/main.ts"]) {
       expect(fs.existsSync(path.join(out, f)), f).toBe(true);
     }
-    expect(fs.readdirSync(path.join(out, "stages")).sort()).toEqual(n === 10 ? ["stage-10-pipes"] : ["stage-10-pipes", "stage-11-upstream"]);
+    expect(fs.readdirSync(path.join(out, "stages")).sort()).toEqual(listStages(repoRoot).filter((s) => s.stage <= n).map((s) => path.basename(s.dir)).sort());
     for (const d of ["node_modules", ".xps", "stages/stage-11-upstream/test-artifacts", "packages/cli/test"]) expect(fs.existsSync(path.join(out, d)), d).toBe(false);
     expect(fs.readFileSync(path.join(out, "README.md"), "utf8")).toMatch(/## This distribution[\s\S]*not `pnpm install --frozen-lockfile`/);
     // Every stage's src/ is the course's pristine skeleton.
@@ -53,6 +53,15 @@ describe("xps export student", () => {
     const all = fs.readFileSync(path.join(out, "packages/core/src/pipe.ts"), "utf8");
     expect(all.includes("// @solution stage-10 begin")).toBe(n > 10);
     expect(scanExport(out, n, repoRoot)).toEqual([]);
+    if (n === 7) {
+      // Nothing of stage 8 or later, not even stubbed: the send queue, the
+      // level-triggered loop, handle_connections, the pipe.
+      const code = (rel: string): string => fs.readFileSync(path.join(out, rel), "utf8");
+      for (const rel of ["packages/connection/src/early/connection.ts", "packages/core/src/loop.ts", "packages/connection/src/socket.ts", "packages/core/src/core.ts"]) {
+        for (const later of ["writeBuffList", "reportWritable", "handleConnections", "socketSendSome", "pipeCreate", "stage-08"]) expect(code(rel), `${rel} holds ${later}`).not.toContain(later);
+      }
+      expect(code("packages/core/src/pipe.ts")).toMatch(/^\/\/ @stages 10-\n\/\/ This module comes with a later stage\.\n$/);
+    }
     expect(xps(["export", "student", out, "--through", String(n)]).stderr).toMatch(/is not empty; name a new folder, or add --force/);
   });
 

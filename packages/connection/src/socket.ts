@@ -11,9 +11,9 @@
 //   send(fd, buf, n, ...)     socketSend(s, buf)     socket.write(buf)
 //     n (all taken)             true                   below the write high-water mark
 //     -1, errno EAGAIN          false                  above it: wait for 'drain'
-//   non-blocking send()       socketSendSome(s, buf) socket.write() of what fits
-//     n (maybe fewer)           n                      below the high-water mark
-//     -1, errno EAGAIN          E_AGAIN                at it: wait for 'drain'
+//   non-blocking send()       socketSendSome(s, buf) socket.write() of what fits // @since 8
+//     n (maybe fewer)           n                      below the high-water mark // @since 8
+//     -1, errno EAGAIN          E_AGAIN                at it: wait for 'drain' // @since 8
 //   shutdown(fd, SHUT_WR)     socketShutdown(s)      socket.end()
 //   close(fd)                 socketClose(s)         socket.destroy(), after a flush
 //
@@ -131,6 +131,7 @@ export function socketSend(socket: Socket, bytes: Buffer): boolean {
   return socket.write(bytes);
 }
 
+// @since 8 begin
 /**
  * A non-blocking send(), as stages 8 and 9 use it: hand the socket only what
  * fits below its high-water mark (think: the free space of the kernel's send
@@ -144,6 +145,7 @@ export function socketSendSome(socket: Socket, bytes: Buffer): number | typeof E
   socket.write(n === bytes.length ? bytes : bytes.subarray(0, n));
   return n;
 }
+// @since end
 
 const ACCEPTED: unique symbol = Symbol("xps accept queue");
 type WithAcceptQueue = Server & { [ACCEPTED]?: Socket[] };

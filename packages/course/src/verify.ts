@@ -31,6 +31,7 @@ import { findDrift, writeSkeleton } from "./gen.ts";
 import { listStages, markedFiles, repoRoot, type StageMeta } from "./stages.ts";
 import { checkGuides, checkHints, checkMarkers, type Problem } from "./checks.ts";
 import { checkView, typecheckView } from "./view-check.ts";
+import { checkCatalogue } from "./catalogue.ts";
 import { stageName } from "./skeleton.ts";
 import { runVitest, type TestRun } from "./vitest-run.ts";
 import { canaryCopy, cleanEnv, exportStudent, installAndTest, missingCanaries, scanExport } from "../../cli/src/export/export.ts";
@@ -120,6 +121,7 @@ for (const pkg of fs.readdirSync(path.join(repoRoot, "packages")).sort()) {
 interface StageRow {
   stage: StageMeta;
   view: string;
+  catalogue: string;
   hints: string;
   exported: string;
   tests: number;
@@ -182,6 +184,14 @@ for (const stage of stages) {
     }
   }
 
+  // The mistakes catalogue: every wrong solution it lists is caught.
+  let catalogue = "none";
+  {
+    const c = await checkCatalogue(stage);
+    catalogue = c.total === 0 ? "none!" : `caught ${c.caught}/${c.total}`;
+    record(`${stage.name}: its mistakes catalogue is caught, ${catalogue} (${(c.ms / 1000).toFixed(0)} s)`, c.problems.length === 0 && c.total > 0, c.problems);
+  }
+
   let skeleton = "skipped";
   if (!quick) {
     // Inside the stage (git-ignored .xps/), so the copy resolves the workspace packages.
@@ -211,6 +221,7 @@ for (const stage of stages) {
   rows.push({
     stage,
     view: viewCell,
+    catalogue,
     hints: hintProblems === 0 ? "ok" : `${hintProblems} problem(s)`,
     exported: exportLeaks(stage),
     tests: names.length,
@@ -317,7 +328,7 @@ if (!quick && stages.length > 0) {
 
 // ------------------------------------------------------------ report
 
-const header = ["stage", "title", "view", "milestones", "points", "hints", "tests", "solution", "pristine skeleton", "drift", "student export"];
+const header = ["stage", "title", "view", "milestones", "points", "hints", "tests", "solution", "pristine skeleton", "mistakes", "drift", "student export"];
 const table = rows.map((r) => [
   r.stage.name,
   r.stage.title,
@@ -328,6 +339,7 @@ const table = rows.map((r) => [
   String(r.tests),
   r.solution,
   r.skeleton,
+  r.catalogue,
   r.drift,
   r.exported,
 ]);

@@ -1,5 +1,5 @@
 // Run one package's vitest suite in a child process and read its JSON report.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -22,16 +22,11 @@ interface JsonReport {
 
 const VITEST = path.join(repoRoot, "node_modules", "vitest", "vitest.mjs");
 
-export function runVitest(dir: string, env: NodeJS.ProcessEnv, extraArgs: string[] = []): TestRun {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "xps-vitest-")), "report.json");
-  const r = spawnSync(process.execPath, [VITEST, "run", "--reporter=json", `--outputFile=${out}`, ...extraArgs], {
-    cwd: dir,
-    env: { ...env, NO_COLOR: "1", FORCE_COLOR: "0" },
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const output = `${r.stdout ?? ""}${r.stderr ?? ""}`;
-  if (!fs.existsSync(out)) return { ok: false, passed: [], failed: [], output, error: `vitest wrote no report (exit ${r.status})` };
+function readReport(out: string, output: string, status: number | null): TestRun {
+  if (!fs.existsSync(out)) {
+    fs.rmSync(path.dirname(out), { recursive: true, force: true });
+    return { ok: false, passed: [], failed: [], output, error: `vitest wrote no report (exit ${status})` };
+  }
   const report = JSON.parse(fs.readFileSync(out, "utf8")) as JsonReport;
   fs.rmSync(path.dirname(out), { recursive: true, force: true });
   const passed: string[] = [];
@@ -40,8 +35,36 @@ export function runVitest(dir: string, env: NodeJS.ProcessEnv, extraArgs: string
     for (const a of file.assertionResults) {
       const name = a.fullName || a.title;
       if (a.status === "passed") passed.push(name);
+      else if (a.status === "skipped" || a.status === "pending" || a.status === "todo") continue;
       else failed.push({ name, message: (a.failureMessages ?? []).join("\n") || a.status });
     }
   }
   return { ok: true, passed, failed, output };
+}
+
+function vitestArgs(extraArgs: string[]): { out: string; args: string[] } {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "xps-vitest-")), "report.json");
+  return { out, args: [VITEST, "run", "--reporter=json", `--outputFile=${out}`, ...extraArgs] };
+}
+
+/** Tests skipped by a -t filter are left out of both lists. */
+export function runVitest(dir: string, env: NodeJS.ProcessEnv, extraArgs: string[] = []): TestRun {
+  const { out, args } = vitestArgs(extraArgs);
+  const r = spawnSync(process.execPath, args, { cwd: dir, env: { ...env, NO_COLOR: "1", FORCE_COLOR: "0" }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  return readReport(out, `${r.stdout ?? ""}${r.stderr ?? ""}`, r.status);
+}
+
+/** runVitest without blocking, so that several runs can go at once. */
+export function runVitestAsync(dir: string, env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<TestRun> {
+  const { out, args } = vitestArgs(extraArgs);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: dir, env: { ...env, NO_COLOR: "1", FORCE_COLOR: "0" }, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const keep = (d: Buffer): void => {
+      if (output.length < 1_000_000) output += d.toString("utf8");
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    child.on("close", (code) => resolve(readReport(out, output, code)));
+  });
 }

@@ -8,7 +8,7 @@ export interface StageMetaJson {
   slug?: string;
   builds?: string[];
   teaches: string[];
-  milestones?: { id: string; title: string; points: number; hint?: string }[];
+  milestones?: { id: string; title: string; points: number; hint?: string; inProcess?: boolean }[];
   /** Milestones that the previous stage's solution fails: what this stage teaches, made visible. */
   lessons?: string[];
 }

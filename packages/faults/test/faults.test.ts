@@ -3,12 +3,10 @@
 // upstream, ports B-D echo. XPS_FAULT_FIXTURE=<name> runs them against a
 // deliberately broken server instead (fixtures/server.ts); fixtures.test.ts
 // checks that each fixture makes the tests it targets fail.
-import { execFile } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterEach, test } from "vitest";
 import { DEFAULT_BUFFER_SIZE, DEFAULT_PIPE_BUFF_THRESH } from "@xps/utils";
 import {
@@ -17,6 +15,7 @@ import {
   countBytes,
   describeOutcome,
   freePorts,
+  halfCloseClient,
   httpGet,
   parseResponse,
   randomBytes,
@@ -168,14 +167,13 @@ test("F6 a client that half-closes gets all of its echo, then a close", async ()
   // the kernel cannot absorb the echo, so when the FIN reaches the server its
   // pipe still holds bytes that must be delivered before the close.
   const size = 16 * MiB;
-  const client = path.join(import.meta.dirname, "..", "clients", "half-close.py");
-  let out = "";
+  let got = 0;
+  let bad = -1;
   try {
-    ({ stdout: out } = await promisify(execFile)("python3", [client, String(server.ports[1]), String(size)], { timeout: 30_000 }));
+    ({ got, bad } = await halfCloseClient(server.ports[1]!, size));
   } catch (err) {
     fail(`the half-closing client failed: ${(err as Error).message.split("\n")[0]}`);
   }
-  const [got, bad] = out.trim().split(" ").map(Number);
   if (got !== size || bad !== -1) {
     fail({
       problem: `a client sent ${countBytes(size)} and half-closed; it got ${countBytes(got ?? 0)} back${bad !== -1 ? `, differing at byte ${bad}` : ""}, then the server closed`,

@@ -1,4 +1,7 @@
 // Checks that several stages share, each failing with a full transcript.
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { TestClient, describeOutcome } from "./client.ts";
 import { countBytes } from "./report.ts";
 import type { MilestoneContext } from "./stage.ts";
@@ -31,4 +34,19 @@ export async function expectEcho(
     });
   }
   return client;
+}
+
+const HALF_CLOSE = fileURLToPath(new URL("../clients/half-close.py", import.meta.url));
+
+/**
+ * A Python client (Node cannot set SO_RCVBUF) that sends `size` bytes, then
+ * half-closes, and reads the echo slowly through small socket buffers, so the
+ * kernel cannot absorb the echo: when its FIN reaches the server, the server
+ * still holds bytes it owes the client. Returns how many bytes came back and
+ * where they first differ from what was sent (-1: nowhere).
+ */
+export async function halfCloseClient(port: number, size: number, timeoutMs = 30_000): Promise<{ got: number; bad: number }> {
+  const { stdout } = await promisify(execFile)("python3", [HALF_CLOSE, String(port), String(size)], { timeout: timeoutMs });
+  const [got, bad] = stdout.trim().split(" ").map(Number);
+  return { got: got ?? 0, bad: bad ?? 0 };
 }

@@ -55,10 +55,13 @@ export function describeDifference(expected: Buffer, actual: Buffer): string {
  * alone: the test's own source lines would only hide what matters.
  */
 export class MilestoneFailure extends Error {
-  constructor(message: string) {
+  /** The hint this failure points to, when it is not the milestone's own (a diagnosis of the cause). */
+  readonly hint: string | undefined;
+  constructor(message: string, hint?: string) {
     super(message);
     this.name = "MilestoneFailure";
     this.stack = `${this.name}: ${message}`;
+    this.hint = hint;
   }
 }
 
@@ -72,6 +75,8 @@ export interface Transcript {
   ending?: string;
   /** More lines, shown as they are. */
   notes?: string[];
+  /** The hint to read, when the cause this failure found has its own (default: the milestone's). */
+  hint?: string;
 }
 
 export function formatTranscript(t: Transcript): string {

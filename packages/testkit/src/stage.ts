@@ -30,6 +30,15 @@ export function hiddenMilestones(env: NodeJS.ProcessEnv = process.env): Mileston
   return list.map((m) => ({ ...m, hidden: true }));
 }
 
+/**
+ * verify's one-run check of a mistakes catalogue: XPS_MISTAKES is a JSON
+ * list of { id, milestone, dir } (the mistake's learner files). Null
+ * otherwise.
+ */
+export function mistakeRuns(env: NodeJS.ProcessEnv = process.env): { id: string; milestone: string; dir: string }[] | null {
+  return env.XPS_MISTAKES ? (JSON.parse(env.XPS_MISTAKES) as { id: string; milestone: string; dir: string }[]) : null;
+}
+
 /** A test's time limit: XPS_MILESTONE_TIMEOUT_MS when grading sets it, else the test's own. */
 export function timeLimit(own: number, env: NodeJS.ProcessEnv = process.env): number {
   const cap = Number(env.XPS_MILESTONE_TIMEOUT_MS);
@@ -88,21 +97,36 @@ export class Stage {
   /** One test for the whole milestone. */
   milestone(id: string, fn: (t: MilestoneContext) => Promise<void>, opts: { timeout?: number } = {}): void {
     const m = this.milestoneMeta(id);
-    test(`${testPrefix(id)} ${m.title}`, () => this.run(m, fn), timeLimit(opts.timeout ?? 60_000));
+    this.register(m, `${testPrefix(id)} ${m.title}`, fn, timeLimit(opts.timeout ?? 60_000));
   }
 
   /** One of several tests that together make a milestone ("M7 <title>: <name>"). */
   check(id: string, name: string, fn: (t: MilestoneContext) => Promise<void> | void, opts: { timeout?: number } = {}): void {
     const m = this.milestoneMeta(id);
-    test(`${testPrefix(id)} ${m.title}: ${name}`, () => this.run(m, fn), timeLimit(opts.timeout ?? 30_000));
+    this.register(m, `${testPrefix(id)} ${m.title}: ${name}`, fn, timeLimit(opts.timeout ?? 30_000));
   }
 
-  private async run(m: MilestoneMeta, fn: (t: MilestoneContext) => Promise<void> | void): Promise<void> {
+  /**
+   * The test, or, when verify checks the mistakes catalogue in one run
+   * (XPS_MISTAKES), one test per mistake of this milestone, each running the
+   * stage's server on that mistake's files.
+   */
+  private register(m: MilestoneMeta, name: string, fn: (t: MilestoneContext) => Promise<void> | void, timeout: number): void {
+    const batch = mistakeRuns();
+    if (batch === null) {
+      test(name, () => this.run(m, fn), timeout);
+      return;
+    }
+    for (const x of batch.filter((b) => b.milestone === m.id)) test(`${name} [mistake ${x.id}]`, () => this.run(m, fn, x.dir), timeout);
+  }
+
+  private async run(m: MilestoneMeta, fn: (t: MilestoneContext) => Promise<void> | void, learnerDir?: string): Promise<void> {
     const servers: StageServer[] = [];
     const undo: (() => unknown)[] = [];
     const ctx: MilestoneContext = {
       server: async (opts = {}) => {
-        const s = await startStageServer({ ...opts, stageDir: this.dir });
+        const env = learnerDir === undefined ? opts.env : { ...opts.env, XPS_LEARNER_DIR: learnerDir };
+        const s = await startStageServer({ ...opts, env, stageDir: this.dir });
         servers.push(s);
         return s;
       },
@@ -110,7 +134,7 @@ export class Stage {
         undo.push(f);
       },
       fail: (t) => {
-        throw new MilestoneFailure(typeof t === "string" ? t : formatTranscript(t));
+        throw new MilestoneFailure(typeof t === "string" ? t : formatTranscript(t), typeof t === "string" ? undefined : t.hint);
       },
     };
     try {
@@ -141,9 +165,10 @@ export class Stage {
       lines.push(`  server log (${s.variant} variant${state}), last lines:`);
       lines.push(...(tail.length ? tail.map((l) => `    ${l}`) : ["    (empty)"]));
     }
-    if (m.hint && !m.hidden) {
+    const hint = err instanceof MilestoneFailure && err.hint ? err.hint : m.hint;
+    if (hint && !m.hidden) {
       const file = path.relative(process.cwd(), path.join(this.dir, "hints.md")) || "hints.md";
-      lines.push(`  hint:   ${hintCommand(this.name, m.hint)}   (${file}, section "${m.hint}")`);
+      lines.push(`  hint:   ${hintCommand(this.name, hint)}   (${file}, section "${hint}")`);
     }
     if (!m.hidden) lines.push(`  replay: ${replayCommand(this.name, m.id)}`);
     if (err instanceof TodoError) {
@@ -152,7 +177,7 @@ export class Stage {
       const frame = err.stack.split("\n").find((l) => l.trim().startsWith("at "))?.trim().replace(/^at /, "");
       lines.push(`  (raised in ${frame ?? "?"})`);
     }
-    return new MilestoneFailure(lines.join("\n"));
+    return new MilestoneFailure(lines.join("\n"), hint);
   }
 }
 

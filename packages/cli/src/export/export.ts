@@ -169,7 +169,8 @@ export function exportStudent(root: string, out: string, through: number): Expor
   for (const s of released) {
     const rel = path.relative(root, s.dir);
     const taught = new Set(s.teaches.map((t) => `src/${path.basename(t)}`));
-    files += copyTree(s.dir, path.join(out, rel), (r) => taught.has(r));
+    // The mistakes catalogue is the course authors': its edits quote the solution.
+    files += copyTree(s.dir, path.join(out, rel), (r) => taught.has(r) || r === "mistakes.ts");
     const view = viewOf(out, s.stage);
     for (const t of s.teaches) {
       const text = view.get(t)?.text;
@@ -267,14 +268,32 @@ export interface Canary {
  */
 export function scanExport(out: string, through: number, root: string, canaries: Canary[] = []): Leak[] {
   const leaks: Leak[] = [];
-  const prints = markedFiles(root)
+  // What a withheld region shares with the released code of its own file
+  // (its file as the export holds it, with the region stubbed) is public
+  // already: an earlier form of the same handler, say. Only the rest of it
+  // can leak.
+  const exported = new Map<string, { code: string; runs: Set<string> }>();
+  const ownFile = (file: string): { code: string; runs: Set<string> } => {
+    let e = exported.get(file);
+    if (e === undefined) {
+      const text = fs.existsSync(path.join(out, file)) ? fs.readFileSync(path.join(out, file), "utf8") : "";
+      e = { code: normalizeCode(text), runs: shingles(text) };
+      exported.set(file, e);
+    }
+    return e;
+  };
+  const withheld = markedFiles(root)
     .flatMap((m) => m.regions.map((r) => ({ file: m.file, r })))
-    .filter((x) => x.r.stage >= through)
+    .filter((x) => x.r.stage >= through);
+  const prints = withheld
     .map((x) => ({ ...x, fp: fingerprint(x.r) }))
-    .filter((x) => x.fp !== "");
-  const shapes = markedFiles(root)
-    .flatMap((m) => m.regions.map((r) => ({ file: m.file, r, runs: shingles(r.body.join("\n")) })))
-    .filter((x) => x.r.stage >= through && x.runs.size >= MIN_SHINGLES);
+    .filter((x) => x.fp !== "" && !ownFile(x.file).code.includes(x.fp));
+  const shapes = withheld
+    .map((x) => {
+      const own = ownFile(x.file).runs;
+      return { ...x, runs: new Set([...shingles(x.r.body.join("\n"))].filter((run) => !own.has(run))) };
+    })
+    .filter((x) => x.runs.size >= MIN_SHINGLES);
   const secret = canaries.filter((c) => c.stage >= through);
   const marker = /\/\/ @solution stage-(\d+) begin/g;
   for (const rel of walkFiles(out)) {
