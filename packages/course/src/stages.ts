@@ -36,11 +36,19 @@ export interface TaughtFile {
   regions: Region[];
 }
 
-/** A module as it stands in the view of a stage; throws when the view does not hold it. */
+/** Where a standalone stage (one that uses none of the server) keeps its reference solution. */
+export const STANDALONE_REFERENCE = "reference";
+
+/**
+ * A module as it stands in the view of a stage (or, for a standalone stage's
+ * own reference file, as it is); throws when the view does not hold it.
+ */
 export function moduleText(stage: StageMeta, module: string, root: string = repoRoot, view = viewOf(root, stage.stage)): string {
   const m = view.get(module);
-  if (m === undefined) throw new Error(`${stage.name} teaches ${module}, which its view does not hold (check the file's @stages tag)`);
-  return m.text;
+  if (m !== undefined) return m.text;
+  const own = path.relative(root, path.join(stage.dir, STANDALONE_REFERENCE)).split(path.sep).join("/");
+  if (module.startsWith(`${own}/`) && fs.existsSync(path.join(root, module))) return fs.readFileSync(path.join(root, module), "utf8");
+  throw new Error(`${stage.name} teaches ${module}, which its view does not hold (check the file's @stages tag)`);
 }
 
 export function taughtFiles(stage: StageMeta, root: string = repoRoot): TaughtFile[] {
@@ -77,6 +85,15 @@ export function markedFiles(root: string = repoRoot): { file: string; module: st
   for (const pkg of fs.readdirSync(path.join(root, "packages"))) {
     const src = path.join(root, "packages", pkg, "src");
     if (!TOOLING.has(pkg) && fs.existsSync(src)) walk(src);
+  }
+  // A standalone stage (phase 0: stages 1 to 5, whose programs use none of
+  // the server) keeps its reference solution in its own reference/ folder.
+  const stagesDir = path.join(root, "stages");
+  if (fs.existsSync(stagesDir)) {
+    for (const d of fs.readdirSync(stagesDir)) {
+      const reference = path.join(stagesDir, d, STANDALONE_REFERENCE);
+      if (fs.existsSync(reference)) walk(reference);
+    }
   }
   return out;
 }

@@ -98,8 +98,11 @@ export function stageDirs(root) {
  */
 export function withheldReferences(stageDir, view) {
   const meta = readStageMeta(stageDir);
-  const v = view ?? viewOf(findRepoRoot(stageDir), meta.stage);
-  return (meta.teaches ?? []).filter((module) => v.get(module)?.text.includes(`throw todo("${meta.name}",`));
+  const root = findRepoRoot(stageDir);
+  const v = view ?? viewOf(root, meta.stage);
+  // A standalone stage's own reference file is not part of any view.
+  const text = (module) => v.get(module)?.text ?? (fs.existsSync(path.join(root, module)) ? fs.readFileSync(path.join(root, module), "utf8") : "");
+  return (meta.teaches ?? []).filter((module) => text(module).includes(`throw todo("${meta.name}",`));
 }
 
 /**

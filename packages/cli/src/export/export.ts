@@ -18,7 +18,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { findDrift } from "@xps/course/gen";
 import { TODO_IMPORT, afterImports, fingerprint, parseRegions, skeletonFor, stageName, stubLines } from "@xps/course/skeleton";
-import { listStages, markedFiles } from "@xps/course/stages";
+import { listStages, markedFiles, moduleText } from "@xps/course/stages";
 import { serverFiles, truncateAt, viewOf } from "@xps/course/views";
 import { MIN_SHINGLES, SHAPE_THRESHOLD, overlap, shingles } from "@xps/course/similarity";
 import type { StageMeta } from "../context.ts";
@@ -171,10 +171,14 @@ export function exportStudent(root: string, out: string, through: number): Expor
     const taught = new Set(s.teaches.map((t) => `src/${path.basename(t)}`));
     // The mistakes catalogue is the course authors': its edits quote the solution.
     files += copyTree(s.dir, path.join(out, rel), (r) => taught.has(r) || r === "mistakes.ts");
+    // A standalone stage's own reference solution: its regions of stage N and later are stubs.
+    for (const m of markedFiles(root).filter((x) => x.file.startsWith(`${rel}/`))) {
+      fs.writeFileSync(path.join(out, m.file), exportText(fs.readFileSync(path.join(root, m.file), "utf8"), m.file, through));
+    }
+    const exported = listStages(out).find((x) => x.name === s.name)!;
     const view = viewOf(out, s.stage);
     for (const t of s.teaches) {
-      const text = view.get(t)?.text;
-      if (text === undefined) throw new Error(`${s.name} teaches ${t}, which the exported view of stage ${s.stage} does not hold`);
+      const text = moduleText(exported, t, out, view);
       fs.mkdirSync(path.join(out, rel, "src"), { recursive: true });
       fs.writeFileSync(path.join(out, rel, "src", path.basename(t)), skeletonFor(text, t, s.stage, s.name));
       files++;
