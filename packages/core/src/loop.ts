@@ -138,8 +138,19 @@ export interface Loop {
   /** The pass as one function, made once, so scheduling allocates nothing. */
   readonly runPass: () => void;
   // @since end
+  // @since 10 begin
   /** The most bytes one pipe has held (measured right after each source handler). */
-  peakPipeBuffered: number; // @since 10
+  peakPipeBuffered: number;
+  /**
+   * The pipes the next pass visits: those that may make progress (nginx's
+   * posted events). A pipe is posted when it is created, when an end's
+   * ready, active or pipe changes, and when the pass finds it can still
+   * progress; an idle pipe is never visited, however many there are.
+   */
+  posted: Set<Pipe>;
+  /** Pipes destroyed since they were posted. */
+  gone: WeakSet<Pipe>;
+  // @since end
 }
 
 function isServer(handle: LoopHandle): handle is Server {
@@ -161,8 +172,19 @@ export function loopCreate(core: Core): Loop {
     immediate: null,
     runPass: () => loopPass(loop),
     // @since end
-    peakPipeBuffered: 0, // @since 10
+    // @since 10 begin
+    peakPipeBuffered: 0,
+    posted: new Set(),
+    gone: new WeakSet(),
+    // @since end
   };
+  // @since 10 begin
+  core.pipes.onAdd = (pipe) => loop.posted.add(pipe);
+  core.pipes.onRemove = (pipe) => {
+    loop.posted.delete(pipe);
+    loop.gone.add(pipe);
+  };
+  // @since end
   return loop;
   // @solution end
 }
@@ -399,19 +421,25 @@ function faultPipe(loop: Loop, pipe: Pipe, err: unknown): void {
  *      (active = false, then its close callback);
  *   5. a sink but no source and nothing left to read: likewise for the sink.
  * The ends are re-read before every step because each callback may destroy
- * its owner. Returns true when, after all callbacks ran, some pipe can still
- * progress (the conditions are checked again only then, because a callback on
- * one pipe can make another ready).
+ * its owner. The pass visits the posted pipes only (see Loop.posted), in the
+ * order they were posted. Returns true when, after all callbacks ran, some
+ * pipe can still progress (the conditions are checked again only then,
+ * because a callback on one pipe can make another ready): those are posted
+ * for the next pass.
  *
  * One refinement over C: rules 4 and 5 fire while the end is still active and
  * clear that flag first, so the close reaches an end once rather than on every
  * pass; C's loop would spin at timeout 0 while such an end waited.
  */
 export function handlePipes(loop: Loop): boolean {
-  const items = loop.core.pipes.items;
-  for (let i = 0; i < items.length; i++) {
-    const pipe = items[i];
-    if (pipe === null || pipe === undefined) continue;
+  // What is posted now is this pass; what gets posted while it runs (by the
+  // callbacks) waits for the next one.
+  const batch = loop.posted;
+  loop.posted = new Set();
+  for (const pipe of batch) {
+    if (loop.gone.has(pipe)) continue;
+    watchEnd(pipe.source);
+    watchEnd(pipe.sink);
     // The handlers are guarded one by one (invoke); this guards the pipe's
     // own functions, so one pipe that throws costs only its owners.
     try {
@@ -420,16 +448,50 @@ export function handlePipes(loop: Loop): boolean {
       faultPipe(loop, pipe, err);
     }
   }
-  for (let i = 0; i < items.length; i++) {
-    const pipe = items[i];
-    if (pipe === null || pipe === undefined) continue;
+  for (const pipe of batch) {
+    if (loop.gone.has(pipe) || loop.posted.has(pipe)) continue;
     try {
-      if (canProgress(pipe)) return true;
+      if (canProgress(pipe)) loop.posted.add(pipe);
     } catch {
-      return true; // the next pass meets the same error inside its guard
+      loop.posted.add(pipe); // the next pass meets the same error inside its guard
     }
   }
-  return false;
+  return loop.posted.size > 0;
+}
+
+const WATCHED: unique symbol = Symbol("xps watched end");
+type Watched = AnyPipeEnd & { [WATCHED]?: { ready: boolean; active: boolean; pipe: Pipe | null } };
+
+function post(pipe: Pipe | null): void {
+  if (pipe !== null) pipe.core.loop.posted.add(pipe);
+}
+
+/**
+ * From now on, a change of this end's ready, active or pipe posts its pipe
+ * (both pipes, for a move) for the next pass. The end is the learner's plain
+ * object; its three fields become accessors that behave as before and also
+ * tell the loop, which is what epoll's readiness reports do in C.
+ */
+function watchEnd(end: AnyPipeEnd | null): void {
+  if (end === null || (end as Watched)[WATCHED] !== undefined) return;
+  const values = { ready: end.ready, active: end.active, pipe: end.pipe };
+  Object.defineProperty(end, WATCHED, { value: values });
+  for (const key of ["ready", "active", "pipe"] as const) {
+    Object.defineProperty(end, key, {
+      enumerable: true,
+      configurable: true,
+      get: () => values[key],
+      set: (v: never) => {
+        const old = values[key];
+        if (old === v) return;
+        (values as Record<string, unknown>)[key] = v;
+        if (key === "pipe") {
+          post(old as Pipe | null);
+          post(v as Pipe | null);
+        } else post(values.pipe);
+      },
+    });
+  }
 }
 
 /** Rules 1 to 5 for one pipe. */

@@ -11,6 +11,9 @@ export class SlotList<T> {
   readonly items: (T | null)[] = [];
   /** How many slots are null. */
   nNull = 0;
+  /** Told of every item added and removed (the loop posts new pipes for its next pass). */
+  onAdd: ((item: T) => void) | null = null;
+  onRemove: ((item: T) => void) | null = null;
 
   /** Live items (slots minus the empty ones). */
   get size(): number {
@@ -19,6 +22,7 @@ export class SlotList<T> {
 
   add(item: T): void {
     this.items.push(item);
+    this.onAdd?.(item);
   }
 
   /** Empty the item's slot; false when it is not in the list. */
@@ -28,6 +32,7 @@ export class SlotList<T> {
     if (i < 0) return false;
     this.items[i] = null;
     this.nNull++;
+    this.onRemove?.(item);
     return true;
   }
 
