@@ -6,6 +6,9 @@
 // echo the bytes back (stage 10), proxy them to an upstream (stage 11), serve
 // a file (12)... so the C course's temporary "if (port == 8001)" branches
 // live in the stage's routing, not here.
+// From stage 13 on, the listener only creates a connection and a session for // @since 13
+// each client; the session attaches what serves the client, by the backend // @since 13
+// the stage gave the listener's port (the branches move into the session). // @since 13
 //
 // Node accepts for us: libuv takes every client off the kernel's accept
 // queue at once and emits one 'connection' event each. The server's accept
@@ -23,8 +26,10 @@ import { loopAttach, loopDetach } from "@xps/core/loop";
 // @until 6: import { listeners, loopAttach, loopDetach, type Epoll } from "@xps/connection/server";
 import { connectionCreate, connectionDestroy, type Connection } from "@xps/connection/connection";
 import { SOCKET_OPTIONS, serverOpen, socketAccept } from "@xps/connection/socket";
+import { sessionCreate, type Backend } from "@xps/connection/session"; // @since 13
 
 // @since 10 begin
+// From stage 13 on no listener has one (the session decides); routes.ts keeps using the type. // @since 13
 /** What a listener does with each new client. */
 export type ConnectionHandler = (client: Connection, listener: Listener) => void;
 // @since end
@@ -35,7 +40,11 @@ export interface Listener {
   host: string;
   port: number;
   server: net.Server;
-  handler: ConnectionHandler; // @since 10
+  // @since 10 begin
+  // @until 12: handler: ConnectionHandler;
+  // @since end
+  /** What serves this port's clients: the backend each client's session attaches. */ // @since 13
+  backend: Backend; // @since 13
 }
 
 /**
@@ -48,7 +57,10 @@ export async function listenerCreate(
   // @until 6: epoll: Epoll,
   host: string,
   port: number,
-  handler: ConnectionHandler, // @since 10
+  backend: Backend, // @since 13
+  // @since 10 begin
+  // @until 12: handler: ConnectionHandler,
+  // @since end
 ): Promise<Listener | null> {
   // @solution stage-06 begin 1: Create a listener
   //> Make a net.Server with SOCKET_OPTIONS and listen on host:port with a
@@ -80,7 +92,10 @@ export async function listenerCreate(
     host,
     port,
     server,
-    handler, // @since 10
+    backend, // @since 13
+    // @since 10 begin
+    // @until 12: handler,
+    // @since end
   };
   const attached = loopAttach(core.loop, server, listener, listenerConnectionHandler, null, listenerCloseHandler); // @since 8
   // @only 7: const attached = loopAttach(core.loop, server, listener, listenerConnectionHandler);
@@ -130,7 +145,16 @@ export function listenerConnectionHandler(listener: Listener): void {
         // @until 8: return;
       }
       client.listener = listener;
-      listener.handler(client, listener); // @since 10
+      // @since 13 begin
+      if (sessionCreate(listener.core, client) === null) {
+        logger("ERROR", "listenerConnectionHandler()", "sessionCreate() failed");
+        connectionDestroy(client);
+        continue;
+      }
+      // @since end
+      // @since 10 begin
+      // @until 12: listener.handler(client, listener);
+      // @since end
       logger("INFO", "listenerConnectionHandler()", "new connection");
       // @solution end
     } catch (err) {

@@ -4,6 +4,8 @@
 // environment variable, and one optional positional argument, a config
 // file path: the official eXpServer tester starts every stage's binary with
 // one (argv[1]), and the server reads it from stage 16 on.
+// From stage 12 on it also takes --public (or XPS_PUBLIC), the folder files // @since 12
+// are served from. // @since 12
 import net from "node:net";
 import { parseArgs } from "node:util";
 import {
@@ -26,6 +28,8 @@ export interface ServerOptions {
   ports: number[];
   /** Only for stages with an upstream. */ // @since 11
   upstream: HostPort; // @since 11
+  /** The folder files are served from (stage 12 on), as given: relative to the working directory. */ // @since 12
+  publicDir: string; // @since 12
   /** The positional argument: a config file (read from stage 16 on), or null. */
   configPath: string | null;
 }
@@ -38,6 +42,8 @@ export interface StageServerSpec {
   portRoles: readonly string[];
   /** The stage proxies to an upstream (adds --upstream). */ // @since 11
   upstream?: boolean; // @since 11
+  /** The stage serves files from a public folder (adds --public). */ // @since 12
+  files?: boolean; // @since 12
   /** The stage reads its config file (stage 16 on). */
   readsConfig?: boolean;
 }
@@ -45,6 +51,14 @@ export interface StageServerSpec {
 export class UsageError extends Error {}
 
 export const DEFAULT_UPSTREAM: HostPort = { host: "127.0.0.1", port: 3000 }; // @since 11
+
+// @since 12 begin
+/**
+ * Where the files are, unless --public says otherwise: as in the C course
+ * and its tester, the folder public/ beside the working directory.
+ */
+export const DEFAULT_PUBLIC = "../public";
+// @since end
 
 export function usage(spec: StageServerSpec): string {
   const roles = spec.portRoles.map((r, i) => `    port ${DEFAULT_PORTS[i]}: ${r}`).join("\n");
@@ -61,6 +75,9 @@ export function usage(spec: StageServerSpec): string {
       ? [`  --upstream HOST:PORT  where port A proxies to (XPS_UPSTREAM, default ${formatHostPort(DEFAULT_UPSTREAM)})`]
       : []),
     // @since end
+    // @since 12 begin
+    ...(spec.files ? [`  --public DIR          the folder files are served from (XPS_PUBLIC, default ${DEFAULT_PUBLIC}: beside the working directory)`] : []),
+    // @since end
     "  --help                this text",
     "",
     roles,
@@ -69,7 +86,8 @@ export function usage(spec: StageServerSpec): string {
 
 /** Read the options from argv and the environment; throws UsageError with a fix when they are wrong. */
 export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv, spec: StageServerSpec): ServerOptions | "help" {
-  let values: { host?: string; ports?: string; upstream?: string; help?: boolean };
+  let values: { host?: string; ports?: string; upstream?: string; public?: string; help?: boolean }; // @since 12
+  // @until 11: let values: { host?: string; ports?: string; upstream?: string; help?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
@@ -78,6 +96,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv, spec: St
         host: { type: "string" },
         ports: { type: "string" },
         upstream: { type: "string" },
+        public: { type: "string" }, // @since 12
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -95,6 +114,11 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv, spec: St
   // @until 10: if (values.upstream !== undefined) {
     throw new UsageError(`${spec.stage} has no upstream; --upstream belongs to stage 11 and later`);
   }
+  // @since 12 begin
+  if (values.public !== undefined && !spec.files) {
+    throw new UsageError(`${spec.stage} serves no files; --public belongs to stage 12 and later`);
+  }
+  // @since end
   const host = values.host ?? env.XPS_HOST ?? DEFAULT_HOST;
   if (host.trim() === "") throw new UsageError("--host is empty; give an address such as 127.0.0.1");
 
@@ -126,7 +150,12 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv, spec: St
     upstream = parsed;
   }
   // @since end
-  return { host, ports, upstream, configPath }; // @since 11
+  // @since 12 begin
+  const publicDir = values.public ?? (spec.files ? env.XPS_PUBLIC : undefined) ?? DEFAULT_PUBLIC;
+  if (publicDir.trim() === "") throw new UsageError(`--public is empty; give a folder, such as ${DEFAULT_PUBLIC}`);
+  return { host, ports, upstream, publicDir, configPath };
+  // @since end
+  // @only 11: return { host, ports, upstream, configPath };
   // @until 10: return { host, ports, configPath };
 }
 

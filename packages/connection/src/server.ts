@@ -5,29 +5,46 @@
 // command line (options.ts), creates the core and the listeners, prints where
 // it listens, and shuts down on Ctrl+C (SIGINT: "SIGINT received", every
 // listener and connection destroyed, exit code 0).
+// From stage 13 on, a stage gives each port the backend that the sessions of // @since 13
+// its clients attach (session.ts) instead of a handler. // @since 13
+import fs from "node:fs"; // @since 12
 import net from "node:net";
+import path from "node:path"; // @since 12
 import { formatHostPort, logger, type HostPort } from "@xps/utils"; // @since 11
 // @until 10: import { formatHostPort, logger } from "@xps/utils";
 import { coreCreate, coreDestroy, coreStats, type Core } from "@xps/core/core";
 import { loopRun } from "@xps/core/loop";
 import { connectionDestroy, type Connection } from "@xps/connection/connection";
-import { listenerCreate, listenerDestroy, type ConnectionHandler, type Listener } from "@xps/connection/listener"; // @since 10
+import { listenerCreate, listenerDestroy, type Listener } from "@xps/connection/listener"; // @since 13
+// @since 10 begin
+// @until 12: import { listenerCreate, listenerDestroy, type ConnectionHandler, type Listener } from "@xps/connection/listener";
+// @since end
 // @until 9: import { listenerCreate, listenerDestroy, type Listener } from "@xps/connection/listener";
 import { exposureWarning, listenHostProblem, listenPortsProblem, startProcess, type ServerOptions, type StageServerSpec } from "@xps/connection/options";
 import { socketPending } from "@xps/connection/socket";
 import { upstreamConnectError } from "@xps/connection/upstream"; // @since 11
+import { sessionDestroy, type Backend, type Session } from "@xps/connection/session"; // @since 13
 
 /** Create one listener per port; null (after an ERROR line per failure) if any port cannot be bound. */
 export async function serverStart(
   core: Core,
   host: string,
-  routes: { port: number; handler: ConnectionHandler }[], // @since 10
+  routes: { port: number; backend: Backend }[], // @since 13
+  // @since 10 begin
+  // @until 12: routes: { port: number; handler: ConnectionHandler }[],
+  // @since end
   // @until 9: ports: number[],
 ): Promise<Listener[] | null> {
   const listeners: Listener[] = [];
-  for (const { port, handler } of routes) { // @since 10
+  for (const { port, backend } of routes) { // @since 13
+  // @since 10 begin
+  // @until 12: for (const { port, handler } of routes) {
+  // @since end
   // @until 9: for (const port of ports) {
-    const listener = await listenerCreate(core, host, port, handler); // @since 10
+    const listener = await listenerCreate(core, host, port, backend); // @since 13
+    // @since 10 begin
+    // @until 12: const listener = await listenerCreate(core, host, port, handler);
+    // @since end
     // @until 9: const listener = await listenerCreate(core, host, port);
     if (listener === null) {
       for (const l of listeners) listenerDestroy(l);
@@ -42,9 +59,11 @@ export async function serverStart(
   return listeners;
 }
 
-/** Destroy every listener and connection, then the core (xps_core_destroy). */
+/** Destroy every listener, session and connection, then the core (xps_core_destroy). */ // @since 13
+// @until 12: /** Destroy every listener and connection, then the core (xps_core_destroy). */
 export function serverStop(core: Core): void {
   for (const l of core.listeners.live() as Listener[]) listenerDestroy(l);
+  for (const s of core.sessions.live() as Session[]) sessionDestroy(s); // @since 13
   for (const c of core.connections.live() as Connection[]) connectionDestroy(c);
   coreDestroy(core);
 }
@@ -98,14 +117,30 @@ export function statsLine(core: Core): string {
   return `stats ${JSON.stringify({ ...totals, ...heldBytes(core), rss: process.memoryUsage.rss() })}`;
 }
 
+// @since 12 begin
+/** Say at start-up where the files come from, and whether that folder is there. */
+export function announcePublic(publicDir: string): void {
+  const resolved = path.resolve(publicDir);
+  if (fs.existsSync(resolved) && fs.statSync(resolved).isDirectory()) {
+    logger("INFO", "announcePublic()", `serving files from ${resolved}`, true);
+  } else {
+    logger("WARNING", "announcePublic()", `the public folder ${publicDir} (${resolved}) is not there, so no file can be served; give the folder with --public DIR`);
+  }
+}
+// @since end
+
 /**
  * The whole main(): read the options, start, and serve until SIGINT or
  * SIGTERM. From stage 10 on, `routes` gives the handler of each of the four
  * ports.
+ * From stage 13 on it gives each port's backend instead (see Backend). // @since 13
  */
 export async function runStageServer(
   spec: StageServerSpec,
-  routes: (options: ServerOptions) => ConnectionHandler[], // @since 10
+  routes: (options: ServerOptions) => Backend[], // @since 13
+  // @since 10 begin
+  // @until 12: routes: (options: ServerOptions) => ConnectionHandler[],
+  // @since end
 ): Promise<Core> {
   const options = startProcess(spec);
   const core = coreCreate();
@@ -130,7 +165,10 @@ export async function runStageServer(
   const started = await serverStart(
     core,
     options.host,
-    options.ports.map((port, i) => ({ port, handler: handlers[i]! })), // @since 10
+    options.ports.map((port, i) => ({ port, backend: handlers[i]! })), // @since 13
+    // @since 10 begin
+    // @until 12: options.ports.map((port, i) => ({ port, handler: handlers[i]! })),
+    // @since end
     // @until 9: options.ports,
   );
   if (started === null) {
@@ -142,6 +180,7 @@ export async function runStageServer(
   // @until 10: const exposed = exposureWarning(bound, options.ports, spec);
   if (exposed !== null) logger("WARNING", "runStageServer()", exposed);
   logger("INFO", "runStageServer()", `pid ${process.pid}: Ctrl+C stops the server, kill -USR2 ${process.pid} prints its counts`, true);
+  if (spec.files) announcePublic(options.publicDir); // @since 12
   if (spec.upstream) void probeUpstream(options.upstream); // @since 11
   return core;
 }

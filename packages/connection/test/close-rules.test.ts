@@ -1,33 +1,49 @@
 // The connection close rules of the reference, in-process: a real core, real
-// listeners and sockets on loopback, and the counts the core keeps.
+// listeners and sockets on loopback, and the counts the core keeps. Echo goes
+// through a route (stages 10 to 12, routeListener); the proxy through the
+// server's own listeners and their sessions (stage 13 on).
+import fs from "node:fs";
 import net from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { captureLog } from "@xps/utils";
 import { coreCreate, coreStats, type Core } from "@xps/core/core";
-import { echo, proxyTo } from "../src/routes.ts";
+import { echo } from "../src/routes.ts";
 import { serverStart, serverStop } from "../src/server.ts";
 import type { ConnectionHandler } from "../src/listener.ts";
+import type { Backend } from "../src/session.ts";
+import { routeListener } from "./route-listener.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let core: Core;
 let log: string[];
 let restoreLog: () => void;
+let closers: (() => void)[] = [];
 
 beforeEach(() => {
   ({ lines: log, restore: restoreLog } = captureLog());
   core = coreCreate();
 });
 afterEach(() => {
+  for (const close of closers) close();
+  closers = [];
   serverStop(core);
   restoreLog();
 });
 
 async function listen(handler: ConnectionHandler): Promise<number> {
+  const { port, close } = await routeListener(core, handler);
+  closers.push(close);
+  return port;
+}
+
+async function listenBackend(backend: Backend): Promise<number> {
   const probe = net.createServer();
   await new Promise<void>((r) => probe.listen(0, "127.0.0.1", () => r()));
   const port = (probe.address() as net.AddressInfo).port;
   await new Promise<void>((r) => probe.close(() => r()));
-  const started = await serverStart(core, "127.0.0.1", [{ port, handler }]);
+  const started = await serverStart(core, "127.0.0.1", [{ port, backend }]);
   expect(started).not.toBeNull();
   return port;
 }
@@ -53,7 +69,7 @@ function talk(port: number, data: Buffer | string, halfClose = false): Promise<{
 async function settled(): Promise<ReturnType<typeof coreStats>> {
   for (let i = 0; i < 50; i++) {
     const s = coreStats(core);
-    if (s.connections === 0 && s.pipes === 0) return s;
+    if (s.connections === 0 && s.pipes === 0 && s.sessions === 0) return s;
     await sleep(20);
   }
   return coreStats(core);
@@ -71,7 +87,7 @@ test("echo: a half-closed client gets every byte, then a FIN; nothing is left be
   const r = await talk(port, payload, true);
   expect(r.how).toBe("end");
   expect(r.got.equals(payload)).toBe(true);
-  expect(await settled()).toMatchObject({ connections: 0, pipes: 0 });
+  expect(await settled()).toMatchObject({ connections: 0, pipes: 0, sessions: 0 });
 });
 
 test("proxy: the upstream answers and closes; the client gets it all and is closed", async () => {
@@ -79,11 +95,11 @@ test("proxy: the upstream answers and closes; the client gets it all and is clos
   const up = await upstreamServer((s) => {
     s.once("data", () => s.end(body));
   });
-  const port = await listen(proxyTo({ host: "127.0.0.1", port: up.port }));
+  const port = await listenBackend({ upstream: { host: "127.0.0.1", port: up.port } });
   const r = await talk(port, "GET / HTTP/1.0\r\n\r\n");
   expect(r.how).toBe("end");
   expect(r.got.equals(body)).toBe(true);
-  expect(await settled()).toMatchObject({ connections: 0, pipes: 0 });
+  expect(await settled()).toMatchObject({ connections: 0, pipes: 0, sessions: 0 });
   up.close();
 });
 
@@ -99,14 +115,14 @@ test("proxy: a client that resets mid-download takes its upstream connection wit
     };
     s.once("data", pump);
   });
-  const port = await listen(proxyTo({ host: "127.0.0.1", port: up.port }));
+  const port = await listenBackend({ upstream: { host: "127.0.0.1", port: up.port } });
   const client = net.connect(port, "127.0.0.1");
   client.on("error", () => {});
   client.write("GET /big HTTP/1.0\r\n\r\n");
   await new Promise<void>((r) => client.once("data", () => r()));
   expect(coreStats(core).connections).toBe(2);
   client.resetAndDestroy();
-  expect(await settled()).toMatchObject({ connections: 0, pipes: 0 });
+  expect(await settled()).toMatchObject({ connections: 0, pipes: 0, sessions: 0 });
   await sleep(50);
   expect(upstreamClosed).toBe(true);
   up.close();
@@ -116,14 +132,14 @@ test("proxy: an upstream that refuses closes the client promptly, with a clear e
   const dead = await upstreamServer(() => {});
   dead.close(); // nothing listens on this port any more
   await sleep(20);
-  const port = await listen(proxyTo({ host: "127.0.0.1", port: dead.port }));
+  const port = await listenBackend({ upstream: { host: "127.0.0.1", port: dead.port } });
   const started = Date.now();
   const r = await talk(port, "GET / HTTP/1.0\r\n\r\n");
   expect(Date.now() - started).toBeLessThan(1000);
   expect(r.got.length).toBe(0);
   expect(["end", "ECONNRESET"]).toContain(r.how);
   expect(log.some((l) => l.includes("ECONNREFUSED") && l.includes("python3 -m http.server"))).toBe(true);
-  expect(await settled()).toMatchObject({ connections: 0, pipes: 0 });
+  expect(await settled()).toMatchObject({ connections: 0, pipes: 0, sessions: 0 });
 });
 
 test("a handler that throws costs its own client only", async () => {
@@ -137,5 +153,23 @@ test("a handler that throws costs its own client only", async () => {
   const second = await talk(port, "two", true);
   expect(second.got.toString()).toBe("two");
   expect(log.some((l) => l.includes("bug in a route") && l.startsWith("[ERROR]"))).toBe(true);
-  expect(await settled()).toMatchObject({ connections: 0, pipes: 0 });
+  expect(await settled()).toMatchObject({ connections: 0, pipes: 0, sessions: 0 });
+});
+
+test("a session that cannot be made costs its own client only", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xps-close-rules-"));
+  const file = path.join(dir, "hello.txt");
+  try {
+    const port = await listenBackend({ file, publicDir: dir });
+    const first = await talk(port, "");
+    expect(first.got.length).toBe(0);
+    expect(log.some((l) => l.startsWith("[ERROR]") && l.includes("sessionCreate() failed"))).toBe(true);
+    fs.writeFileSync(file, "hello\n");
+    fs.chmodSync(file, 0o644);
+    const second = await talk(port, "");
+    expect(second.got.toString()).toBe("hello\n");
+    expect(await settled()).toMatchObject({ connections: 0, pipes: 0, sessions: 0 });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

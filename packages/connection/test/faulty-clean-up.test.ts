@@ -2,11 +2,12 @@
 // still a stub) must still close its socket: the client gets its echo and a
 // close, instead of hanging with 'data' piling up in the server.
 import net from "node:net";
-import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { afterEach, beforeEach, expect, onTestFinished, test, vi } from "vitest";
 import { TodoError, captureLog } from "@xps/utils";
 import { coreCreate, type Core } from "@xps/core/core";
 import { echo } from "../src/routes.ts";
-import { serverStart, serverStop } from "../src/server.ts";
+import { serverStop } from "../src/server.ts";
+import { routeListener } from "./route-listener.ts";
 
 vi.mock("@xps/core/pipe", async (importOriginal) => {
   const real = await importOriginal<typeof import("@xps/core/pipe")>();
@@ -35,11 +36,8 @@ afterEach(() => {
 });
 
 test("a half-closed client gets its echo and a close although destroying the source throws", async () => {
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, "127.0.0.1", () => r()));
-  const port = (probe.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => probe.close(() => r()));
-  expect(await serverStart(core, "127.0.0.1", [{ port, handler: echo }])).not.toBeNull();
+  const { port, close } = await routeListener(core, echo);
+  onTestFinished(close);
   const result = await new Promise<{ got: string; how: string }>((resolve) => {
     let got = "";
     const s = net.connect({ port, host: "127.0.0.1", allowHalfOpen: true });

@@ -14,11 +14,13 @@ import { afterEach, expect, test } from "vitest";
 import { captureLog } from "@xps/utils";
 import { LineLog } from "@xps/utils/lines";
 import { coreCreate } from "@xps/core/core";
-import { proxyTo } from "../src/routes.ts";
 import { serverStart, serverStop } from "../src/server.ts";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const SERVER = path.join(REPO, "stages/stage-11-upstream/server.ts");
+const STAGE_11 = path.join(REPO, "stages/stage-11-upstream");
+const SERVER = path.join(STAGE_11, "server.ts");
+// As `pnpm --filter stage-11 start` runs it: the server as it stands at stage 11 (its view).
+const REGISTER = path.join(REPO, "packages/course/variant/register.mjs");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function freePorts(n: number): Promise<number[]> {
@@ -56,9 +58,9 @@ afterEach(async () => {
 /** Start the stage 11 reference on four free ports with `args`; do not wait for anything. */
 async function run(args: string[]): Promise<Run> {
   const ports = await freePorts(4);
-  const child = spawn(process.execPath, ["--import", "tsx", SERVER, "--ports", ports.join(","), ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", "--import", REGISTER, SERVER, "--ports", ports.join(","), ...args], {
     cwd: REPO,
-    env: { ...process.env, XPS_VARIANT: "solution", NO_COLOR: "1", FORCE_COLOR: "0", XPS_LOG: "", XPS_DEBUG: "" },
+    env: { ...process.env, XPS_VARIANT: "solution", XPS_STAGE_DIR: STAGE_11, NO_COLOR: "1", FORCE_COLOR: "0", XPS_LOG: "", XPS_DEBUG: "" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   running.push(child);
@@ -201,7 +203,7 @@ test("an upstream that accepts and resets at once is not logged as a failed conn
   const core = coreCreate();
   try {
     const [port] = await freePorts(1);
-    expect(await serverStart(core, "127.0.0.1", [{ port: port!, handler: proxyTo({ host: "127.0.0.1", port: upPort }) }])).not.toBeNull();
+    expect(await serverStart(core, "127.0.0.1", [{ port: port!, backend: { upstream: { host: "127.0.0.1", port: upPort } } }])).not.toBeNull();
     await clientClosed(port!);
     for (let i = 0; i < 50 && !log.some((l) => /ECONNRESET/.test(l)); i++) await sleep(20);
     const about = log.filter((l) => /ECONNRESET|upstreamCreate/.test(l));

@@ -13,6 +13,8 @@ export interface Core {
   listeners: SlotList<object>;
   connections: SlotList<object>;
   pipes: SlotList<Pipe>; // @since 10
+  /** The sessions (stage 13), typed by their own package (connection), like the network objects. */ // @since 13
+  sessions: SlotList<object>; // @since 13
 }
 
 /** xps_core_create */
@@ -24,6 +26,7 @@ export function coreCreate(): Core {
     listeners: new SlotList<object>(),
     connections: new SlotList<object>(),
     pipes: new SlotList<Pipe>(), // @since 10
+    sessions: new SlotList<object>(), // @since 13
   } as Core;
   core.loop = loopCreate(core);
   logger("DEBUG", "coreCreate()", "created core");
@@ -36,6 +39,7 @@ export function coreCreate(): Core {
  * (whose ends are told to close first). Network objects (listeners and
  * connections) are destroyed by their own package before this runs (see
  * serverStop in @xps/connection).
+ * So are the sessions (stage 13), which belong to that package too. // @since 13
  */
 export function coreDestroy(core: Core): void {
   // @solution stage-07 begin 2: Destroy the core
@@ -74,6 +78,7 @@ export interface PipeStats {
 export interface CoreStats {
   listeners: number;
   connections: number;
+  sessions: number; // @since 13
   // @since 10 begin
   pipes: number;
   /** Bytes held in all pipes together. */
@@ -105,6 +110,7 @@ export function coreStats(core: Core): CoreStats {
   return {
     listeners: core.listeners.size,
     connections: core.connections.size,
+    sessions: core.sessions.size, // @since 13
     // @since 10 begin
     pipes: core.pipes.size,
     buffered,

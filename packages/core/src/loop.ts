@@ -537,6 +537,7 @@ function filterNulls(core: Core): void {
   core.listeners.compact();
   core.connections.compact();
   core.pipes.compact();
+  core.sessions.compact(); // @since 13
   core.loop.events.compact();
 }
 // @since end
