@@ -9,3 +9,4 @@ export * from "./report.ts";
 export * from "./server.ts";
 export * from "./stage.ts";
 export * from "./reverse.ts";
+export * from "./files.ts";

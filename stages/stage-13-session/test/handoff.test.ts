@@ -1,0 +1,136 @@
+// Stage 13, milestone 7: the session on its own, in-process, with your
+// session.ts ("@xps/connection/session" is your src/session.ts in the
+// learner variant). The client is a stand-in with a source and a sink and
+// no socket; the checks look at the ends, the pipes and core.sessions.
+import path from "node:path";
+import { afterEach, beforeEach } from "vitest";
+import { captureLog } from "@xps/utils";
+import { coreCreate, type Core } from "@xps/core/core";
+import { pipeCreate, pipeSinkCreate, pipeSourceCreate, type PipeSink, type PipeSource } from "@xps/core/pipe";
+import type { Connection } from "@xps/connection/connection";
+import { sessionCheckDestroy, sessionCreate, sessionDestroy, setFromClientBuff, setToClientBuff, type Session } from "@xps/connection/session";
+import { defineStage, type MilestoneContext } from "@xps/testkit";
+
+const stage = defineStage(path.join(import.meta.dirname, ".."));
+
+let log: ReturnType<typeof captureLog> | null = null;
+beforeEach(() => {
+  log = captureLog();
+});
+afterEach(() => log?.restore());
+
+const noop = (): void => {};
+
+/** A client connection without a socket, on a port with no backend. */
+function standIn(core: Core): Connection {
+  const client = { core, listener: { port: 8003, backend: null }, destroyed: false } as unknown as Connection & { source: PipeSource<Connection>; sink: PipeSink<Connection> };
+  client.source = pipeSourceCreate(client, noop, noop);
+  client.sink = pipeSinkCreate(client, noop, noop);
+  return client;
+}
+
+function made(t: MilestoneContext): { core: Core; client: Connection; session: Session } {
+  const core = coreCreate();
+  const client = standIn(core);
+  const session = sessionCreate(core, client);
+  if (session === null) t.fail("sessionCreate() gave null for a client on a port with no backend");
+  return { core, client, session };
+}
+
+/** Join the session's upstream ends to a stand-in upstream, as sessionCreate does for a proxy port. */
+function withUpstream(core: Core, session: Session): void {
+  const owner = {};
+  pipeCreate(core, 1_000_000, session.upstreamSource, pipeSinkCreate(owner, noop, noop));
+  pipeCreate(core, 1_000_000, pipeSourceCreate(owner, noop, noop), session.upstreamSink);
+}
+
+function withFile(core: Core, session: Session): void {
+  pipeCreate(core, 1_000_000, pipeSourceCreate({}, noop, noop), session.fileSink);
+}
+
+stage.check("m7", "a new session: its ends, its client pipes, core.sessions", (t) => {
+  const { core, client, session } = made(t);
+  if (core.sessions.size !== 1 || !core.sessions.items.includes(session)) t.fail(`after sessionCreate() core.sessions holds ${core.sessions.size} session(s); it should hold the new one`);
+  if (session.client !== client || session.core !== core) t.fail("the session must keep its core and its client");
+  if (session.upstream !== null || session.file !== null) t.fail("on a port with no backend the session has no upstream and no file");
+  for (const [name, end] of Object.entries({ clientSource: session.clientSource, clientSink: session.clientSink, upstreamSource: session.upstreamSource, upstreamSink: session.upstreamSink, fileSink: session.fileSink })) {
+    if (end?.ptr !== session) t.fail(`session.${name} must be an end owned by the session (ptr)`);
+  }
+  if (!session.clientSink.ready || !session.upstreamSink.ready || !session.fileSink.ready) t.fail("the three sinks start ready: each can take a buffer");
+  if (session.clientSource.ready || session.upstreamSource.ready) t.fail("the two sources start not ready: they have nothing to pass on");
+  if (client.source.pipe === null || client.source.pipe.sink !== session.clientSink) t.fail("the client's source must feed the session's clientSink (a pipe client.source -> clientSink)");
+  if (session.clientSource.pipe === null || session.clientSource.pipe.sink !== client.sink) t.fail("the session's clientSource must feed the client's sink (a pipe clientSource -> client.sink)");
+  if (!session.clientSink.active || !session.clientSource.active) t.fail("the ends in the client pipes are active");
+  if (session.upstreamSource.pipe !== null || session.upstreamSink.pipe !== null || session.fileSink.pipe !== null) t.fail("with no backend the upstream and file ends stay out of any pipe");
+  if (session.toClientBuff !== null || session.fromClientBuff !== null) t.fail("a new session holds no buffer");
+});
+
+stage.check("m7", "the one-buffer handoff: each buffer decides who may run", (t) => {
+  const { session } = made(t);
+  const a = Buffer.from("towards the client");
+  setToClientBuff(session, a);
+  if (session.toClientBuff !== a) t.fail("setToClientBuff(session, buff) must keep buff as toClientBuff");
+  if (!session.clientSource.ready) t.fail("holding a buffer for the client, the clientSource is ready (it has something to pass on)");
+  if (session.upstreamSink.ready || session.fileSink.ready) t.fail("holding a buffer for the client, the upstream and file sinks are not ready (there is no room for another)");
+  setToClientBuff(session, null);
+  if (session.toClientBuff !== null || session.clientSource.ready || !session.upstreamSink.ready || !session.fileSink.ready) {
+    t.fail("setToClientBuff(session, null): no buffer; the clientSource is not ready, the upstream and file sinks are");
+  }
+  const b = Buffer.from("towards the upstream");
+  setFromClientBuff(session, b);
+  if (session.fromClientBuff !== b) t.fail("setFromClientBuff(session, buff) must keep buff as fromClientBuff");
+  if (!session.upstreamSource.ready || session.clientSink.ready) t.fail("holding a buffer from the client, the upstreamSource is ready and the clientSink is not");
+  setFromClientBuff(session, null);
+  if (session.fromClientBuff !== null || session.upstreamSource.ready || !session.clientSink.ready) t.fail("setFromClientBuff(session, null): no buffer; the upstreamSource is not ready, the clientSink is");
+});
+
+stage.check("m7", "which flows can continue decides when a session ends", (t) => {
+  // No backend: nothing can ever flow, so the first check ends it.
+  const none = made(t);
+  if (sessionCheckDestroy(none.session) !== true || none.core.sessions.size !== 0) t.fail("a session with no backend, checked, must be destroyed: none of its flows can continue");
+  // An upstream that still answers keeps it.
+  const up = made(t);
+  withUpstream(up.core, up.session);
+  if (sessionCheckDestroy(up.session) || up.core.sessions.size !== 1) t.fail("a session whose upstream ends are both active was destroyed: the flows to and from the upstream can continue");
+  // The upstream finished sending (its sink was told), but a buffer for the client is still held.
+  up.session.upstreamSink.active = false;
+  up.session.toClientBuff = Buffer.from("the end of the response");
+  if (sessionCheckDestroy(up.session)) t.fail("the session was destroyed while it still held a buffer for the client: the upstream -> client flow can still continue");
+  up.session.toClientBuff = null;
+  if (!sessionCheckDestroy(up.session) || up.core.sessions.size !== 0) {
+    t.fail("the upstream has finished sending and nothing is held for the client: the session must end, although the client could still send (nothing it sends can be answered)");
+  }
+  // A file that is still being read keeps it; its end, once delivered, ends it.
+  const file = made(t);
+  withFile(file.core, file.session);
+  if (sessionCheckDestroy(file.session)) t.fail("a session whose file sink is active was destroyed: the file -> client flow can continue");
+  file.session.fileSink.active = false;
+  file.session.toClientBuff = Buffer.from("the end of the file");
+  if (sessionCheckDestroy(file.session)) t.fail("the session was destroyed while the last piece of the file waited for the client");
+  file.session.toClientBuff = null;
+  if (!sessionCheckDestroy(file.session)) t.fail("the file was read and delivered: the session must end");
+  // The client is gone (its sink left the pipe and the session's clientSource was told).
+  const gone = made(t);
+  withUpstream(gone.core, gone.session);
+  gone.session.clientSource.active = false;
+  gone.session.clientSink.active = false;
+  if (!sessionCheckDestroy(gone.session)) t.fail("with the client gone (both client ends inactive) and nothing held, the session must end");
+});
+
+stage.check("m7", "destroying a session: its ends leave their pipes, the client stays", (t) => {
+  const { core, client, session } = made(t);
+  withUpstream(core, session);
+  session.fromClientBuff = Buffer.from("held");
+  const fromClient = client.source.pipe;
+  const toClient = session.clientSource.pipe;
+  sessionDestroy(session);
+  if (core.sessions.size !== 0) t.fail("after sessionDestroy() the session is still in core.sessions");
+  if (fromClient?.sink !== null || toClient?.source !== null) t.fail("after sessionDestroy() the session's ends are still in the client pipes");
+  for (const end of [session.clientSource, session.clientSink, session.upstreamSource, session.upstreamSink, session.fileSink]) {
+    if (end.pipe !== null) t.fail("after sessionDestroy() one of the session's ends is still in a pipe");
+  }
+  if (session.fromClientBuff !== null || session.toClientBuff !== null) t.fail("sessionDestroy() must drop the buffers it held");
+  if (client.source.pipe !== fromClient || client.sink.pipe !== toClient) t.fail("sessionDestroy() must leave the client alone: the pipe rules close it once its pipes have lost the session's ends");
+  sessionDestroy(session); // twice: nothing happens
+  if (log!.lines.some((l) => l.startsWith("[ERROR]"))) t.fail(`destroying a session logged an ERROR: ${log!.lines.find((l) => l.startsWith("[ERROR]"))}`);
+});
