@@ -12,12 +12,18 @@
 //   its pipe, so the other end drains what is left and is then told to close;
 //   if the sink is not active either, the connection closes;
 // - a sink whose pipe lost its source and is drained will never send another
-//   byte: the peer has had everything, so the connection closes;
+//   byte: if the source still takes part in a flow, the connection
+//   half-closes (a FIN; the peer may still send, as a client that half-closed
+//   its request waits for the response through a proxy); otherwise it closes;
 // - a source whose pipe lost its sink has nobody to read for: it leaves its
 //   pipe, and the connection closes once the sink is not active either;
-// - a socket error or a close the peer forced (reset) closes it at once.
-// So a client that half-closes still gets all of its echo, and when either
-// side of a proxied pair finishes, both close once what it sent was delivered.
+// - a socket error or a close the peer forced (reset) closes it at once, and
+//   marks its flows cut: the other ends then close with a reset too;
+// - closing is a lingering close (socketClose): FIN after what was sent, and
+//   what the peer still sends is read and thrown away, for a bounded time,
+//   so that its kernel does not answer our last bytes with a reset.
+// So a client that half-closes still gets all of its echo, a half-close
+// passes through a proxy, and a proxied pair closes once both sides are done.
 import type { Socket } from "node:net";
 import {
   DEFAULT_BUFFER_SIZE,
@@ -46,7 +52,7 @@ import {
   type PipeSource,
 } from "@xps/core/pipe";
 import type { Listener } from "@xps/connection/listener";
-import { socketClose, socketOpen, socketPending, socketRecv, socketSend } from "@xps/connection/socket";
+import { socketClose, socketOpen, socketPending, socketRecv, socketSend, socketShutdown } from "@xps/connection/socket";
 
 export interface Connection {
   core: Core;
@@ -119,7 +125,7 @@ export function connectionCreate(core: Core, socket: Socket): Connection | null 
  * (which leave their pipes; the pipe rules then tell the other ends), and
  * close the socket. Destroying twice does nothing the second time.
  */
-export function connectionDestroy(connection: Connection): void {
+export function connectionDestroy(connection: Connection, abort = false): void {
   if (connection.destroyed) return;
   connection.destroyed = true;
   connection.core.connections.remove(connection);
@@ -130,7 +136,7 @@ export function connectionDestroy(connection: Connection): void {
   } finally {
     // The ends are pipe code (a learner's TODO in stage 10): if destroying
     // them throws, the socket must still go, or its client hangs.
-    socketClose(connection.socket);
+    socketClose(connection.socket, abort);
   }
   logger("DEBUG", "connectionDestroy()", "destroyed connection");
 }
@@ -144,12 +150,42 @@ export function connectionDestroy(connection: Connection): void {
  */
 export function connectionClose(connection: Connection, peerClosed: boolean, reason?: string, cause?: string): void {
   if (connection.destroyed) return;
+  // A flow of this connection was cut by a reset (the loop marks its ends):
+  // pass the reset on, so that this peer can tell a cut stream from a whole one.
+  const abort = connection.source.aborted === true || connection.sink.aborted === true;
   // A peer that finished sending first closed it, even when we close last.
   const what = peerClosed || connection.socket.readableEnded ? "peer closed connection" : "closing connection";
-  const told = cause ? `${what}: ${cause}` : what;
+  const told = cause ? `${what}: ${cause}` : abort ? `${what} with a reset: its other side was reset` : what;
   logger("INFO", "connectionClose()", reason ? `${told} (${reason})` : told);
-  connectionDestroy(connection);
+  connectionDestroy(connection, abort);
 }
+
+/**
+ * The peer reset the connection: the flows through its pipes are cut, not
+ * finished. A connection at the other end of one of them is reset too, at
+ * once (what it still holds for its peer is part of a cut stream: a reset
+ * says so, a FIN would make it look complete). Any other owner (a session)
+ * finds the pipe marked, and its ends are marked when the loop tells them.
+ */
+function abortFlows(connection: Connection): void {
+  const partners = new Set<Connection>();
+  for (const end of [connection.source, connection.sink] as AnyEnd[]) {
+    const pipe = end.pipe;
+    if (pipe === null) continue;
+    pipe.aborted = true;
+    const other: AnyEnd | null = pipe.source === end ? pipe.sink : pipe.source;
+    if (other !== null && other.ptr instanceof ConnectionObject && other.ptr !== connection) {
+      other.aborted = true;
+      partners.add(other.ptr);
+    }
+  }
+  for (const p of partners) connectionClose(p, false);
+}
+
+type AnyEnd = PipeSource<unknown> | PipeSink<unknown>;
+
+/** Error codes that mean the peer reset the connection (rather than a connect that failed). */
+const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED"]);
 
 // ------------------------------------------------------- loop callbacks
 
@@ -174,7 +210,10 @@ function connectionLoopCloseHandler(connection: Connection, err?: unknown): void
     if (typeof e.code === "string") {
       const failed = connectFailure(connection, e);
       if (failed !== null) connectionClose(connection, false, e.code, failed);
-      else connectionClose(connection, true, e.code);
+      else {
+        if (RESET_CODES.has(e.code)) abortFlows(connection);
+        connectionClose(connection, true, e.code);
+      }
     } else {
       connectionClose(connection, false, `a handler failed: ${err.message}`);
     }
@@ -279,7 +318,10 @@ function connectionSourceCloseHandler(source: PipeSource<Connection>): void {
   //> The loop has already cleared `active`. A source whose pipe lost its sink
   //> leaves that pipe, and the connection closes once the sink is not active
   //> either. A sink whose pipe lost its source (and is drained) will never
-  //> send another byte: it leaves its pipe and the connection closes.
+  //> send another byte: it leaves its pipe and stops being ready; if the
+  //> source is still active (the peer still sends, and its pipe takes it),
+  //> the connection only half-closes (socketShutdown: a FIN), otherwise it
+  //> closes.
   const connection = source.ptr;
   if (source.pipe !== null) pipeDetachSource(source.pipe);
   source.ready = false;
@@ -290,7 +332,10 @@ function connectionSourceCloseHandler(source: PipeSource<Connection>): void {
 /** The sink's pipe lost its source and is drained: nothing more will be sent. */
 function connectionSinkCloseHandler(sink: PipeSink<Connection>): void {
   // @solution stage-10 begin 10: The close handlers
+  const connection = sink.ptr;
   if (sink.pipe !== null) pipeDetachSink(sink.pipe);
-  connectionClose(sink.ptr, false);
+  sink.ready = false;
+  if (connection.source.active) socketShutdown(connection.socket);
+  else connectionClose(connection, false);
   // @solution end
 }

@@ -194,32 +194,84 @@ export function socketShutdown(socket: Socket): void {
 /** How long a closing socket may take to flush what Node still queues for it. */
 export const CLOSE_FLUSH_MS = 10_000;
 
+/**
+ * The lingering close (nginx's lingering_close, lingering_time and
+ * lingering_timeout, whose defaults are 30 s and 5 s): after our FIN, a
+ * socket whose peer has not finished sending reads and throws away what
+ * still comes, until the peer's FIN, for at most LINGER_TIME_MS in all, at
+ * most LINGER_TIMEOUT_MS between two reads, and at most LINGER_BYTES; then
+ * it is released. Closed at once instead, a socket with unread bytes makes
+ * the kernel send a reset, and a reset can make the peer's kernel drop what
+ * we sent it before the peer read it (RFC 9112, section 9.6).
+ */
+export const LINGER_TIME_MS = 30_000;
+export const LINGER_TIMEOUT_MS = 5_000;
+export const LINGER_BYTES = 4 * 1024 * 1024;
+
 function ignoreError(): void {}
 
 /**
- * close(2): let the peer have what was already sent, then release the socket.
- * Bytes still queued inside Node (not yet in the kernel) are flushed first,
- * for at most CLOSE_FLUSH_MS, so closing behaves like C's close(), which
- * leaves sent bytes to the kernel.
+ * close(2), without losing what was sent: stop taking received bytes, send
+ * FIN after what Node still queues, and, while the peer is still sending,
+ * linger (see LINGER_TIME_MS) before releasing the socket. With `abort`, a
+ * reset at once instead (Node's resetAndDestroy): passing on a reset that
+ * cut a stream, so that the peer knows it was cut.
  */
-export function socketClose(socket: Socket): void {
+export function socketClose(socket: Socket, abort = false): void {
   // Nobody will take what is still received: let it go with the socket.
   const rx = (socket as WithQueue)[RECEIVED];
-  if (rx !== undefined) rx.queue.clear(rx.queue.len);
+  if (rx !== undefined) {
+    rx.queue.clear(rx.queue.len);
+    socket.off("data", onData);
+  }
   // Errors after this point concern nobody, but must not crash the process.
   if (socket.listenerCount("error") === 0) socket.on("error", ignoreError);
   if (socket.destroyed) return;
-  if (socket.writableLength === 0 || socket.connecting) {
+  if (abort) {
+    socket.resetAndDestroy();
+    return;
+  }
+  if (socket.connecting) {
     socket.destroy();
     return;
   }
-  const timer = setTimeout(() => socket.destroy(), CLOSE_FLUSH_MS);
-  timer.unref();
-  const done = (): void => {
-    clearTimeout(timer);
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  const release = (): void => {
+    for (const t of timers) clearTimeout(t);
     socket.destroy();
   };
-  socket.once("finish", done);
-  socket.once("close", () => clearTimeout(timer));
+  const later = (ms: number): ReturnType<typeof setTimeout> => {
+    const t = setTimeout(release, ms);
+    t.unref();
+    timers.push(t);
+    return t;
+  };
+  socket.once("close", () => timers.forEach((t) => clearTimeout(t)));
+  // Our FIN goes out after what Node still queues, within CLOSE_FLUSH_MS.
+  const flush = later(CLOSE_FLUSH_MS);
+  let idle: ReturnType<typeof setTimeout> | null = null;
+  let discarded = 0;
+  socket.once("finish", () => {
+    clearTimeout(flush);
+    // The peer has finished too: done. Else linger, within the bounds.
+    if (socket.readableEnded) return release();
+    idle = later(LINGER_TIMEOUT_MS);
+    later(LINGER_TIME_MS);
+  });
+  if (!socket.readableEnded) {
+    // Read and throw away what the peer still sends, until its FIN.
+    socket.on("data", (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > LINGER_BYTES) return release();
+      if (idle !== null) {
+        clearTimeout(idle);
+        idle = later(LINGER_TIMEOUT_MS);
+      }
+    });
+    socket.once("end", () => {
+      if (socket.writableFinished) release();
+    });
+    socket.resume();
+  }
   socketShutdown(socket);
 }

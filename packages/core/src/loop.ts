@@ -511,11 +511,13 @@ function pipeStep(loop: Loop, pipe: Pipe): void {
   const lonelySource = pipe.source;
   if (lonelySource !== null && pipe.sink === null && lonelySource.active) {
     lonelySource.active = false;
+    if (pipe.aborted) lonelySource.aborted = true;
     invoke(loop, lonelySource, lonelySource.closeCb);
   }
   const lonelySink = pipe.sink;
   if (lonelySink !== null && pipe.source === null && lonelySink.active && !pipeIsReadable(pipe)) {
     lonelySink.active = false;
+    if (pipe.aborted) lonelySink.aborted = true;
     invoke(loop, lonelySink, lonelySink.closeCb);
   }
 }

@@ -76,7 +76,13 @@ test("F1 upstream refuses: the client is closed at once and the server keeps ser
 });
 
 test("F2 upstream accepts and never answers, the client gives up: both connections go", async () => {
-  const up = await upstream((s) => s.resume()); // reads everything, answers nothing
+  // Reads everything, answers nothing, and closes once the proxy passes the
+  // client's FIN on (the half-close goes through; a server that never
+  // closes even then holds the pair until a timeout, which stage 21 brings).
+  const up = await upstream((s) => {
+    s.resume();
+    s.on("end", () => s.end());
+  });
   const server = await target(up.port);
   for (let i = 0; i < 3; i++) {
     const c = await TestClient.connect(server.ports[0]!);
@@ -291,4 +297,125 @@ test("F11 an exception in one connection's handler closes that connection only, 
     }
   }
   await echoes(server, server.ports[2]!, randomBytes(5000), "a new client after the exception");
+});
+
+/** A raw client: its bytes, how it ended, and whether a reset came. */
+function rawClient(port: number): { socket: net.Socket; got: () => Buffer; ending: Promise<string> } {
+  const socket = net.connect({ port, host: "127.0.0.1", allowHalfOpen: true });
+  const chunks: Buffer[] = [];
+  socket.on("data", (d: Buffer) => chunks.push(d));
+  const ending = new Promise<string>((resolve) => {
+    socket.on("end", () => resolve("FIN"));
+    socket.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
+    socket.on("close", () => resolve("closed"));
+  });
+  return { socket, got: () => Buffer.concat(chunks), ending };
+}
+
+test("F12 clients that keep sending after a Connection: close response get every byte and a FIN (lingering close)", async () => {
+  // The upstream answers 100 KB with Connection: close, then its FIN, while
+  // each client is still sending (the next pipelined request, say): closing
+  // at once would make the client's kernel answer with a reset, which can
+  // destroy the response before the client reads it.
+  const body = Buffer.alloc(100_000, 0x62);
+  const response = Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`), body]);
+  const up = await upstream((s) => {
+    s.once("data", () => s.end(response));
+    s.on("data", () => {});
+  });
+  const server = await target(up.port);
+  const results: { got: number; ending: string }[] = [];
+  for (let wave = 0; wave < 3; wave++) {
+    results.push(
+      ...(await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          const c = rawClient(server.ports[0]!);
+          await new Promise<void>((r) => c.socket.once("connect", () => r()));
+          c.socket.write(requestBytes("/small"));
+          // Keep sending for 50 ms, as an eager client does.
+          const junk = Buffer.alloc(16 * 1024, 0x78);
+          const timer = setInterval(() => {
+            if (!c.socket.destroyed && !c.socket.writableEnded) c.socket.write(junk);
+          }, 2);
+          setTimeout(() => clearInterval(timer), 50);
+          const ending = await Promise.race([c.ending, sleep(10_000).then(() => "timeout")]);
+          clearInterval(timer);
+          c.socket.destroy();
+          return { got: c.got().length, ending };
+        }),
+      )),
+    );
+  }
+  const short = results.filter((r) => r.got < response.length);
+  const resets = results.filter((r) => r.ending !== "FIN");
+  if (short.length > 0 || resets.length > 0) {
+    fail(
+      `150 clients that kept sending after the response: ${short.length} got less than the ${countBytes(response.length)} response ` +
+        `(fewest: ${countBytes(Math.min(...results.map((r) => r.got)))}), ${resets.length} ended without a clean FIN (${[...new Set(resets.map((r) => r.ending))].join(", ")}): ` +
+        "a close must send FIN after the last byte and keep reading (and throwing away) what the peer still sends, for a while",
+    );
+  }
+}, 120_000);
+
+test("F13 a client that half-closes right after its request gets the whole response through the proxy", async () => {
+  const site = fs.mkdtempSync(path.join(os.tmpdir(), "xps-faults-half-"));
+  later(() => fs.rmSync(site, { recursive: true, force: true }));
+  const file = new Pattern(13).slice(0, 8 * MiB);
+  fs.writeFileSync(path.join(site, "big.bin"), file);
+  const py = await startPythonUpstream(site);
+  later(() => py.stop());
+  const server = await target(py.port);
+  for (let i = 0; i < 3; i++) {
+    const c = rawClient(server.ports[0]!);
+    await new Promise<void>((r) => c.socket.once("connect", () => r()));
+    c.socket.end(requestBytes("/big.bin")); // the request, then a FIN (shutdown(SHUT_WR))
+    const ending = await Promise.race([c.ending, sleep(20_000).then(() => "timeout")]);
+    const parsed = parseResponse(c.got());
+    c.socket.destroy();
+    if (parsed === null || !parsed.body.equals(file) || ending !== "FIN") {
+      fail({
+        problem: `client ${i + 1} half-closed right after its request; through the proxy it got ${countBytes(parsed?.body.length ?? 0)} of the ${countBytes(file.length)} file, then ${ending}`,
+        notes: ["the client's FIN must be passed on to the upstream (a half-close, shutdown of the write side), and the response must keep flowing until the upstream ends"],
+      });
+    }
+  }
+});
+
+test("F14 a reset is passed on as a reset, both ways", async () => {
+  // The upstream sends part of a response and resets: the client must see a
+  // reset too, not a FIN after a cut response that looks complete.
+  const part = Buffer.alloc(300_000, 0x63);
+  const up = await upstream((s) => {
+    s.once("data", () => s.write(part, () => setTimeout(() => s.resetAndDestroy(), 50)));
+  });
+  const server = await target(up.port);
+  const c = rawClient(server.ports[0]!);
+  await new Promise<void>((r) => c.socket.once("connect", () => r()));
+  c.socket.write(requestBytes("/cut"));
+  const ending = await Promise.race([c.ending, sleep(5000).then(() => "timeout")]);
+  c.socket.destroy();
+  if (ending !== "ECONNRESET") {
+    fail(`the upstream reset its connection mid-response; the client's connection ended with ${ending}, not a reset (ECONNRESET): a cut response must not look complete`);
+  }
+  // The other way: the client resets, and the upstream sees a reset.
+  // Only the connection that carries the client's bytes counts (the proxy's
+  // start-up probe connects and leaves too).
+  const seen: string[] = [];
+  const up2 = await upstream((s) => {
+    let carried = false;
+    s.on("data", () => (carried = true));
+    s.on("error", (e: NodeJS.ErrnoException) => carried && seen.push(e.code ?? "error"));
+    s.on("end", () => carried && seen.push("FIN"));
+    s.resume();
+  });
+  const server2 = await target(up2.port);
+  const d = rawClient(server2.ports[0]!);
+  await new Promise<void>((r) => d.socket.once("connect", () => r()));
+  d.socket.write("a request that never ends");
+  await sleep(300);
+  d.socket.resetAndDestroy();
+  for (let i = 0; i < 30 && seen.length === 0; i++) await sleep(100);
+  if (seen[0] !== "ECONNRESET") {
+    fail(`the client reset its connection; the upstream's connection ended with ${seen[0] ?? "nothing within 3 s"}, not a reset`);
+  }
 });

@@ -19,6 +19,9 @@ const BREAKS: Record<string, string[]> = {
   "max-100-connections": ["F9"],
   "deaf-sink-close": ["F10"],
   "boom-escapes": ["F11"],
+  "no-lingering": ["F12"],
+  "no-half-close": ["F13"],
+  "reset-as-fin": ["F14"],
 };
 
 const dir = path.join(import.meta.dirname, "..");
@@ -26,7 +29,7 @@ const dir = path.join(import.meta.dirname, "..");
 test("every fault test is broken by one of the fixtures", async () => {
   const { FIXTURES } = await import("../fixtures/server.ts");
   const covered = new Set(Object.values(BREAKS).flat());
-  for (let i = 1; i <= 11; i++) expect(covered.has(`F${i}`), `F${i} has no fixture that breaks it`).toBe(true);
+  for (let i = 1; i <= 14; i++) expect(covered.has(`F${i}`), `F${i} has no fixture that breaks it`).toBe(true);
   for (const name of Object.keys(BREAKS)) expect(FIXTURES, `fixture ${name}`).toContain(name);
 });
 

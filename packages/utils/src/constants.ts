@@ -1,8 +1,13 @@
 // The constants of the C course's xps.h that still mean something in Node.
 // MAX_EPOLL_EVENTS has no counterpart: libuv owns the epoll set and its batch size.
 
-/** Backlog handed to listen(): connections the kernel queues before we accept them. */
-export const DEFAULT_BACKLOG = 64;
+/**
+ * Backlog handed to listen(): connections the kernel queues before they are
+ * accepted. The C course uses 64; a burst of clients then overflows the
+ * queue and the kernel resets some of them. 511 is nginx's default (and
+ * Node's own): the queue of a busy server, which Node drains at once.
+ */
+export const DEFAULT_BACKLOG = 511;
 
 /** Size of "a default buffer" (xps_buffer): the most one source read takes at a time. */
 export const DEFAULT_BUFFER_SIZE = 100_000;

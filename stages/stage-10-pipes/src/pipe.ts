@@ -33,6 +33,12 @@ export interface PipeEnd<T, K extends PipeEndKind> {
   closeCb: (end: PipeEnd<T, K>) => void;
   /** The owner (a connection, later a file or a session). */
   ptr: T;
+  /**
+   * Set by the loop before it tells the end that its flow is over, when that
+   * flow ended with a reset: the owner closes with a reset too, so that the
+   * peer can tell a cut stream from a complete one.
+   */
+  aborted?: boolean;
 }
 
 export type PipeSource<T = unknown> = PipeEnd<T, "source">;
@@ -48,6 +54,8 @@ export interface Pipe {
   sink: PipeSink<any> | null;
   buffList: BufferList;
   buffThresh: number;
+  /** The flow through this pipe ended with a reset (a peer's RST); see PipeEnd.aborted. */
+  aborted?: boolean;
 }
 
 export { DEFAULT_PIPE_BUFF_THRESH };

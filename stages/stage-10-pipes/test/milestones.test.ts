@@ -260,12 +260,22 @@ stage.milestone(
       });
     }
     const end = await client.waitForEnd(5000);
-    client.destroy();
     if (end.outcome === "timeout") {
+      client.destroy();
       t.fail(`after echoing everything to a half-closed client the server kept the connection open for 5 s; it should close it`);
     }
     if (end.outcome === "reset" || end.outcome === "error") {
       t.fail(`after echoing everything to a half-closed client the server ${describeOutcome(end, 5000, client.errorCode)}: a close is a FIN, after the last byte; a reset can make the peer lose what it was sent`);
+    }
+    // The client keeps its socket a moment: the server must not wait for it.
+    let stats = await server.stats();
+    for (let i = 0; i < 20 && stats.connections > 0; i++) {
+      await sleep(100);
+      stats = await server.stats();
+    }
+    client.destroy();
+    if (stats.connections > 0) {
+      t.fail(`the half-closed client got its echo and a FIN, but the server still holds ${stats.connections} connection(s) for it: once its source and its sink are both done, the connection must close, not just half-close`);
     }
     // Then 16 MiB from a client that reads slowly through small socket
     // buffers: when its FIN arrives, the server's pipe is still full of its

@@ -11,6 +11,9 @@ export interface Site {
   /** /huge.bin is this pattern's first `hugeSize` bytes (kept out of memory). */
   huge: Pattern;
   hugeSize: number;
+  /** /medium.bin, likewise: more than the kernel's buffers and the proxy's hold at once. */
+  medium: Pattern;
+  mediumSize: number;
 }
 
 const MiB = 1024 * 1024;
@@ -29,12 +32,18 @@ export function getSite(): Site {
   put("hello.txt", Buffer.from("Hello from the upstream!\nThis file came through eXpServer's proxy.\n"));
   put("big.bin", randomBytes(5 * MiB));
   for (let i = 1; i <= 12; i++) put(`files/f${String(i).padStart(2, "0")}.txt`, randomText(10_000 + i * 3_000));
+  const putPattern = (name: string, pattern: Pattern, size: number): void => {
+    const fd = fs.openSync(path.join(dir, name), "w");
+    for (let off = 0; off < size; off += 4 * MiB) fs.writeSync(fd, pattern.slice(off, Math.min(4 * MiB, size - off)));
+    fs.closeSync(fd);
+  };
   const huge = new Pattern(11);
   const hugeSize = 64 * MiB;
-  const fd = fs.openSync(path.join(dir, "huge.bin"), "w");
-  for (let off = 0; off < hugeSize; off += 4 * MiB) fs.writeSync(fd, huge.slice(off, Math.min(4 * MiB, hugeSize - off)));
-  fs.closeSync(fd);
-  site = { dir, files, huge, hugeSize };
+  putPattern("huge.bin", huge, hugeSize);
+  const medium = new Pattern(12);
+  const mediumSize = 12 * MiB;
+  putPattern("medium.bin", medium, mediumSize);
+  site = { dir, files, huge, hugeSize, medium, mediumSize };
   return site;
 }
 
