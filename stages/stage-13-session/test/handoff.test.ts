@@ -2,6 +2,8 @@
 // session.ts ("@xps/connection/session" is your src/session.ts in the
 // learner variant). The client is a stand-in with a source and a sink and
 // no socket; the checks look at the ends, the pipes and core.sessions.
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach } from "vitest";
 import { captureLog } from "@xps/utils";
@@ -9,7 +11,8 @@ import { coreCreate, type Core } from "@xps/core/core";
 import { pipeCreate, pipeSinkCreate, pipeSourceCreate, type PipeSink, type PipeSource } from "@xps/core/pipe";
 import type { Connection } from "@xps/connection/connection";
 import { sessionCheckDestroy, sessionCreate, sessionDestroy, setFromClientBuff, setToClientBuff, type Session } from "@xps/connection/session";
-import { defineStage, type MilestoneContext } from "@xps/testkit";
+import { fileDestroy } from "@xps/disk/file";
+import { defineStage, freePorts, type MilestoneContext } from "@xps/testkit";
 
 const stage = defineStage(path.join(import.meta.dirname, ".."));
 
@@ -21,9 +24,9 @@ afterEach(() => log?.restore());
 
 const noop = (): void => {};
 
-/** A client connection without a socket, on a port with no backend. */
-function standIn(core: Core): Connection {
-  const client = { core, listener: { port: 8003, backend: null }, destroyed: false } as unknown as Connection & { source: PipeSource<Connection>; sink: PipeSink<Connection> };
+/** A client connection without a socket, on a port with the given backend (none by default). */
+function standIn(core: Core, backend: unknown = null): Connection {
+  const client = { core, listener: { port: 8003, backend }, destroyed: false } as unknown as Connection & { source: PipeSource<Connection>; sink: PipeSink<Connection> };
   client.source = pipeSourceCreate(client, noop, noop);
   client.sink = pipeSinkCreate(client, noop, noop);
   return client;
@@ -133,4 +136,31 @@ stage.check("m7", "destroying a session: its ends leave their pipes, the client 
   if (client.source.pipe !== fromClient || client.sink.pipe !== toClient) t.fail("sessionDestroy() must leave the client alone: the pipe rules close it once its pipes have lost the session's ends");
   sessionDestroy(session); // twice: nothing happens
   if (log!.lines.some((l) => l.startsWith("[ERROR]"))) t.fail(`destroying a session logged an ERROR: ${log!.lines.find((l) => l.startsWith("[ERROR]"))}`);
+});
+
+stage.check("m7", "the backend of the client's port: an upstream, a file", async (t) => {
+  const core = coreCreate();
+  const [dead] = await freePorts(1);
+  const proxied = sessionCreate(core, standIn(core, { upstream: { host: "127.0.0.1", port: dead } }));
+  if (proxied === null) t.fail("sessionCreate() gave null for a client of a proxy port (the upstream's connect is still in progress, which is fine)");
+  const up = proxied.upstream;
+  if (up === null) t.fail("on a port whose backend is an upstream, the session must keep the upstream connection it created");
+  if (proxied.upstreamSource.pipe?.sink !== up.sink) t.fail("the session's upstreamSource must feed the upstream's sink (a pipe upstreamSource -> upstream.sink)");
+  if (up.source.pipe?.sink !== proxied.upstreamSink) t.fail("the upstream's source must feed the session's upstreamSink (a pipe upstream.source -> upstreamSink)");
+  if (proxied.file !== null) t.fail("a proxy port's session has no file");
+  up.socket.destroy();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xps-stage-13-handoff-"));
+  t.cleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, "sample.txt"), "the sample\n");
+  fs.chmodSync(path.join(dir, "sample.txt"), 0o644);
+  const served = sessionCreate(core, standIn(core, { file: path.join(dir, "sample.txt"), publicDir: dir }));
+  if (served === null) t.fail("sessionCreate() gave null for a client of a file port whose file may be served");
+  if (served.file === null) t.fail("on a port whose backend is a file, the session must keep the file it created");
+  if (served.file.source.pipe?.sink !== served.fileSink) t.fail("the file's source must feed the session's fileSink (a pipe file.source -> fileSink)");
+  if (served.upstream !== null) t.fail("a file port's session has no upstream");
+  fileDestroy(served.file);
+  const before = core.sessions.size;
+  const missing = sessionCreate(core, standIn(core, { file: path.join(dir, "missing.txt"), publicDir: dir }));
+  if (missing !== null) t.fail("sessionCreate() must give null when the port's file cannot be served");
+  if (core.sessions.size !== before) t.fail("a session that could not be made must not stay in core.sessions");
 });

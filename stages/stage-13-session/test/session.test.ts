@@ -44,14 +44,14 @@ function serve(t: MilestoneContext, opts: { upstream?: number; publicDir?: strin
 const zeroed = (s: SessionStats): boolean => s.sessions === 0 && s.connections === 0 && s.pipes === 0;
 
 /** Connect to `port` and read until the server ends the connection (or `ms` pass). */
-async function fetchAll(port: number, ms = 5000): Promise<{ client: TestClient; got: Buffer; outcome: string }> {
+async function fetchAll(port: number, ms = 3000): Promise<{ client: TestClient; got: Buffer; outcome: string }> {
   const client = await TestClient.connect(port);
   const r = await client.waitForEnd(ms);
   client.destroy();
   return { client, got: client.bytes(), outcome: r.outcome };
 }
 
-function expectFile(t: MilestoneContext, what: string, r: { client: TestClient; got: Buffer; outcome: string }, want: Buffer, ms = 5000): void {
+function expectFile(t: MilestoneContext, what: string, r: { client: TestClient; got: Buffer; outcome: string }, want: Buffer, ms = 3000): void {
   if (r.got.equals(want) && r.outcome === "ended") return;
   t.fail({
     problem: `${what}: the client did not get the file, then a close`,
@@ -96,25 +96,32 @@ stage.milestone("m1", async (t) => {
 
 stage.milestone("m2", async (t) => {
   const site = getSite();
-  const sample = fs.readFileSync(path.join(REPO_PUBLIC, "sample.txt"));
-  const server = await serve(t);
-  const small = await Promise.all(Array.from({ length: 10 }, () => fetchAll(server.ports[1]!)));
-  small.forEach((r, i) => expectFile(t, `client ${i + 1} of 10 on the second port`, r, sample));
-  const medium = await serve(t, { publicDir: site.mediumPublic });
-  const many = await Promise.all(Array.from({ length: 5 }, () => fetchAll(medium.ports[1]!, 10_000)));
-  many.forEach((r, i) => expectFile(t, `client ${i + 1} of 5, a sample.txt of ${countBytes(site.medium.length)}`, r, site.medium, 10_000));
+  const server = await serve(t, { publicDir: site.mediumPublic });
+  const many = await Promise.all(Array.from({ length: 10 }, () => fetchAll(server.ports[1]!, 4000)));
+  many.forEach((r, i) => expectFile(t, `client ${i + 1} of 10, a sample.txt of ${countBytes(site.medium.length)}`, r, site.medium, 4000));
   // Without sample.txt the session cannot be made: that client is closed, the server goes on.
-  const empty = await serve(t, { publicDir: site.emptyPublic });
-  const r = await fetchAll(empty.ports[1]!, 3000);
+  // (The file is looked up anew for each client.)
+  const sample = path.join(site.mediumPublic, "sample.txt");
+  fs.renameSync(sample, `${sample}.away`);
+  let r: Awaited<ReturnType<typeof fetchAll>>;
+  try {
+    r = await fetchAll(server.ports[1]!, 3000);
+  } finally {
+    fs.renameSync(`${sample}.away`, sample);
+  }
   if (r.outcome === "timeout" || r.got.length > 0) t.fail({ problem: "with no sample.txt in the public folder, a client of the second port should be closed at once, with nothing sent", got: r.got, ending: r.outcome });
-  if (!empty.alive()) t.fail("the server exited when sample.txt was missing");
-  const stats = await statsUntil(empty, zeroed);
+  if (!server.alive()) t.fail("the server exited when sample.txt was missing");
+  const stats = await statsUntil(server, zeroed);
   if (!zeroed(stats)) t.fail(`after a session that could not be made, the server holds ${stats.sessions} session(s), ${stats.connections} connection(s) and ${stats.pipes} pipe(s)`);
+  expectFile(t, "the next client, once sample.txt is back", await fetchAll(server.ports[1]!, 4000), site.medium, 4000);
 });
 
 stage.milestone("m3", async (t) => {
-  // An upstream that reads the whole body and answers with its size and SHA-256.
+  // An upstream that reads the whole body, late, and answers with its size and SHA-256.
   const upstream = http.createServer((req, res) => {
+    // It takes its time to start reading, so the pipe towards it fills first.
+    req.pause();
+    setTimeout(() => req.resume(), 1000);
     const hash = crypto.createHash("sha256");
     let n = 0;
     req.on("data", (c: Buffer) => {
@@ -133,21 +140,21 @@ stage.milestone("m3", async (t) => {
   });
   const upPort = (upstream.address() as net.AddressInfo).port;
   const server = await serve(t, { upstream: upPort });
-  const body = crypto.randomBytes(3_000_000);
+  const body = crypto.randomBytes(24 * MiB);
   const want = `${body.length} ${crypto.createHash("sha256").update(body).digest("hex")}\n`;
   const client = await TestClient.connect(server.ports[0]!);
   t.cleanup(() => client.destroy());
   await client.send(`POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
   for (let off = 0; off < body.length; off += 64 * 1024) await client.send(body.subarray(off, off + 64 * 1024));
-  const r = await client.waitForEnd(20_000);
+  const r = await client.waitForEnd(8000);
   const parsed = parseResponse(client.bytes());
   const got = parsed?.body.toString() ?? "";
   if (got !== want) {
     t.fail({
-      problem: "a 3 MB request body sent through the first port did not reach the upstream whole (it answers with the size and SHA-256 of what it got)",
+      problem: "a 24 MiB request body sent through the first port did not reach the upstream whole (it answers with the size and SHA-256 of what it got)",
       expected: Buffer.from(want),
       got: parsed?.body ?? client.bytes(),
-      ending: describeOutcome(r, 20_000, client.errorCode),
+      ending: describeOutcome(r, 8000, client.errorCode),
       notes: ["the request direction: client -> session (clientSink) -> upstream (upstreamSource); every buffer handed on must free the sink for the next"],
     });
   }
@@ -227,9 +234,9 @@ stage.milestone("m5", async (t) => {
     t.fail(`with 10 clients connected (3 of them proxied) the server should hold 10 sessions and 13 connections; the stats show ${during.sessions} session(s) and ${during.connections} connection(s)`);
   }
   for (const c of clients) c.destroy();
-  const after = await statsUntil(server, zeroed, 5000);
+  const after = await statsUntil(server, zeroed, 3000);
   if (!zeroed(after)) {
-    t.fail(`5 s after every client left, the stats show ${after.sessions} session(s), ${after.connections} connection(s) and ${after.pipes} pipe(s); all three should be 0`);
+    t.fail(`3 s after every client left, the stats show ${after.sessions} session(s), ${after.connections} connection(s) and ${after.pipes} pipe(s); all three should be 0`);
   }
 });
 
@@ -257,11 +264,51 @@ stage.milestone("m6", async (t) => {
   }
 });
 
+/** A client that reads about 1 MiB/s while `slow.on`, checking what arrives against HUGE (after `skipHead`'s HTTP header). */
+function slowReader(client: TestClient, skipHead: boolean): { at: () => number; bad: () => number; slow: { on: boolean }; stop: () => void } {
+  let head = skipHead ? Buffer.alloc(0) : null;
+  let at = 0;
+  let bad = -1;
+  let tick = 0;
+  const slow = { on: true };
+  client.onData = (chunk) => {
+    tick += chunk.length;
+    if (head !== null) {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      chunk = head.subarray(end + 4);
+      head = null;
+    }
+    if (bad < 0) {
+      const m = HUGE.mismatch(at, chunk);
+      if (m >= 0) bad = at + m;
+    }
+    at += chunk.length;
+    if (slow.on && tick >= 50 * 1024) client.socket.pause();
+  };
+  const timer = setInterval(() => {
+    tick = 0;
+    client.socket.resume();
+  }, 50);
+  return {
+    at: () => at,
+    bad: () => bad,
+    slow,
+    stop: () => {
+      clearInterval(timer);
+      slow.on = false;
+      client.socket.resume();
+    },
+  };
+}
+
 stage.milestone(
   "m8",
   async (t) => {
     const site = getSite();
-    const server = await serve(t, { publicDir: site.hugePublic });
+    const up = await python(t);
+    const server = await serve(t, { upstream: up.port, publicDir: site.hugePublic });
     const warm = await TestClient.connect(server.ports[1]!, { keep: false });
     const first = await warm.waitForBytes(MiB, 10_000);
     warm.destroy();
@@ -272,39 +319,37 @@ stage.milestone(
     let peak = baseline;
     const sampler = setInterval(() => (peak = Math.max(peak, server.rssBytes())), 50);
     t.cleanup(() => clearInterval(sampler));
-    const client = await TestClient.connect(server.ports[1]!, { keep: false });
-    t.cleanup(() => client.destroy());
-    let at = 0;
-    let bad = -1;
-    let tick = 0;
-    let slow = true;
-    client.onData = (chunk) => {
-      if (bad < 0) {
-        const m = HUGE.mismatch(at, chunk);
-        if (m >= 0) bad = at + m;
-      }
-      at += chunk.length;
-      tick += chunk.length;
-      if (slow && tick >= 50 * 1024) client.socket.pause();
-    };
-    const reader = setInterval(() => {
-      tick = 0;
-      client.socket.resume();
-    }, 50);
-    t.cleanup(() => clearInterval(reader));
+    // Two slow readers: the file through the session, and python's huge.bin through the session.
+    const fileClient = await TestClient.connect(server.ports[1]!, { keep: false });
+    const proxyClient = await TestClient.connect(server.ports[0]!, { keep: false });
+    t.cleanup(() => {
+      fileClient.destroy();
+      proxyClient.destroy();
+    });
+    const a = slowReader(fileClient, false);
+    const b = slowReader(proxyClient, true);
+    t.cleanup(() => {
+      a.stop();
+      b.stop();
+    });
+    await proxyClient.send(requestBytes("/huge.bin"));
     await sleep(4000);
     clearInterval(sampler);
     const during = await server.stats();
-    clearInterval(reader);
-    slow = false;
-    client.socket.resume();
-    const r = await client.waitForEnd(60_000);
-    if (at !== HUGE_SIZE || bad >= 0) t.fail({ problem: `the client got ${countBytes(at)} of the 64 MiB sample.txt${bad >= 0 ? `, differing at byte ${bad.toLocaleString("en-US")}` : ""}`, ending: describeOutcome(r, 60_000, client.errorCode) });
-    const after = await server.stats();
-    const peakPipe = Math.max(during.peakPipeBuffered, after.peakPipeBuffered);
-    if (peakPipe > THRESHOLD) t.fail(`a pipe held ${countBytes(peakPipe)} at its fullest (peakPipeBuffered), more than its threshold of ${countBytes(THRESHOLD)}: the session must write no more than a pipe's room`);
+    const check = (peakPipe: number): void => {
+      if (peakPipe > THRESHOLD) t.fail(`a pipe held ${countBytes(peakPipe)} at its fullest (peakPipeBuffered), more than its threshold of ${countBytes(THRESHOLD)}: the session must write no more than a pipe's room`);
+    };
+    check(during.peakPipeBuffered);
     const bound = 2 * THRESHOLD + 48 * MiB;
-    if (peak - baseline > bound) t.fail(`while a slow client read the file through the session the server's memory grew by ${((peak - baseline) / MiB).toFixed(1)} MiB (bound ${(bound / MiB).toFixed(1)} MiB)`);
+    if (peak - baseline > bound) t.fail(`while two slow clients read through sessions the server's memory grew by ${((peak - baseline) / MiB).toFixed(1)} MiB (bound ${(bound / MiB).toFixed(1)} MiB)`);
+    if (a.at() === 0 || b.at() === 0) t.fail(`in 4 s the slow reader of the file got ${countBytes(a.at())} and the slow reader through the proxy ${countBytes(b.at())}`);
+    a.stop();
+    b.stop();
+    const [ra, rb] = await Promise.all([fileClient.waitForEnd(60_000), proxyClient.waitForEnd(60_000)]);
+    for (const [what, r, x] of [["the file", ra, a], ["huge.bin through the proxy", rb, b]] as const) {
+      if (x.at() !== HUGE_SIZE || x.bad() >= 0) t.fail({ problem: `the client got ${countBytes(x.at())} of ${what} (64 MiB)${x.bad() >= 0 ? `, differing at byte ${x.bad().toLocaleString("en-US")}` : ""}`, ending: describeOutcome(r, 60_000, null) });
+    }
+    check((await server.stats()).peakPipeBuffered);
   },
   { timeout: 120_000 },
 );
