@@ -59,7 +59,7 @@ function expectFile(t: MilestoneContext, what: string, r: { client: TestClient; 
   });
 }
 
-stage.milestone("m1", async (t) => {
+stage.milestone("m1", async (t: MilestoneContext) => {
   const want = fs.readFileSync(path.join(REPO_PUBLIC, "sample.txt"));
   const server = await serve(t, REPO_PUBLIC);
   const port = server.ports[1]!;
@@ -76,7 +76,7 @@ stage.milestone("m1", async (t) => {
 
 stage.milestone(
   "m2",
-  async (t) => {
+  async (t: MilestoneContext) => {
     const big = bigScratch();
     const server = await serve(t, big.public);
     // Warm up: the first MiB of the file on a connection that then goes.
@@ -149,7 +149,7 @@ stage.milestone(
   { timeout: 120_000 },
 );
 
-stage.milestone("m4", async (t) => {
+stage.milestone("m4", async (t: MilestoneContext) => {
   const big = bigScratch();
   const real = fs.realpathSync(big.sample);
   const server = await serve(t, big.public);
@@ -247,7 +247,7 @@ const REFUSALS: Refusal[] = [
   },
 ];
 
-stage.milestone("m5", async (t) => {
+stage.milestone("m5", async (t: MilestoneContext) => {
   const s = scratch(SAMPLE);
   const server = await serve(t, s.public);
   // What may be served is served: the second port, beside the refusals.
@@ -271,7 +271,7 @@ stage.milestone("m5", async (t) => {
 
 // ------------------------------------------------------------------ the other ports
 
-stage.milestone("m7", async (t) => {
+stage.milestone("m7", async (t: MilestoneContext) => {
   const site = scratch();
   const files = new Map<string, Buffer>([
     ["/hello.txt", Buffer.from("Hello from the upstream, beside the file port.\n")],

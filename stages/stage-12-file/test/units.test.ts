@@ -72,7 +72,7 @@ function reader(pattern: Pattern): Reader {
 
 stage.milestone(
   "m3",
-  async (t) => {
+  async (t: MilestoneContext) => {
     const size = 24 * MiB;
     const pattern = new Pattern(3);
     const s = scratch();
@@ -166,13 +166,13 @@ function expectRefused(t: MilestoneContext, what: string, got: { file: XpsFile |
   if (!log!.lines.some((l) => line.test(l))) t.fail(`fileCreate() of ${what} was refused, but logged no line matching ${line} (it logged: ${JSON.stringify(log!.lines.slice(-3))})`);
 }
 
-stage.check("m6", "a readable file inside public/, reached through a link to the folder", (t) => {
+stage.check("m6", "a readable file inside public/, reached through a link to the folder", (t: MilestoneContext) => {
   const tr = tree();
   const core = newCore();
   const got = fileCreate(core, path.join(tr.public, "ok.txt"), tr.public);
   if (got.file === null) t.fail(`fileCreate() of public/ok.txt (inside the folder, mode 644) was refused with ${resultName(got.error)}; the public folder itself is a symbolic link here, so compare real paths on both sides`);
   const { file } = got;
-  if (got.error !== OK) t.fail(`fileCreate() gave a file but error ${resultName(got.error)}, not OK`);
+  if ((got.error as number) !== OK) t.fail(`fileCreate() gave a file but error ${resultName(got.error as number)}, not OK`);
   if (file.size !== 6) t.fail(`file.size is ${file.size}; ok.txt holds 6 bytes`);
   if (file.mimeType !== "text/plain") t.fail(`file.mimeType is ${JSON.stringify(file.mimeType)}; a .txt file is text/plain`);
   if (!file.source.ready) t.fail("a new file's source must be ready: its handler can start the first read");
@@ -187,7 +187,7 @@ stage.check("m6", "a readable file inside public/, reached through a link to the
   fileDestroy(inner.file);
 });
 
-stage.check("m6", "paths that lead outside public/: .., a link out, a look-alike folder", (t) => {
+stage.check("m6", "paths that lead outside public/: .., a link out, a look-alike folder", (t: MilestoneContext) => {
   const tr = tree();
   const core = newCore();
   const outside = /^\[WARNING\].*outside/i;
@@ -196,7 +196,7 @@ stage.check("m6", "paths that lead outside public/: .., a link out, a look-alike
   expectRefused(t, "public/alike (a link into public-secret/, which only begins like public/)", fileCreate(core, path.join(tr.public, "alike"), tr.public), E_PERMISSION, outside);
 });
 
-stage.check("m6", "a file others may not read, a missing file, a missing public folder, a folder", (t) => {
+stage.check("m6", "a file others may not read, a missing file, a missing public folder, a folder", (t: MilestoneContext) => {
   const tr = tree();
   const core = newCore();
   expectRefused(t, "public/secret.txt (mode 640)", fileCreate(core, path.join(tr.public, "secret.txt"), tr.public), E_PERMISSION, /^\[WARNING\].*(others|permission)/i);
@@ -211,7 +211,7 @@ stage.check("m6", "a file others may not read, a missing file, a missing public 
 
 // ------------------------------------------------------------------ M8
 
-stage.check("m8", "the types the HTTP stages need", (t) => {
+stage.check("m8", "the types the HTTP stages need", (t: MilestoneContext) => {
   const want: [string, string][] = [
     ["public/cat.jpg", "image/jpeg"],
     ["photo.jpeg", "image/jpeg"],
@@ -230,7 +230,7 @@ stage.check("m8", "the types the HTTP stages need", (t) => {
   }
 });
 
-stage.check("m8", "getFileExt: the last dot, after the last slash, dot included", (t) => {
+stage.check("m8", "getFileExt: the last dot, after the last slash, dot included", (t: MilestoneContext) => {
   const want: [string, string | null][] = [
     ["a/b.txt", ".txt"],
     ["a/b.tar.gz", ".gz"],
@@ -246,7 +246,7 @@ stage.check("m8", "getFileExt: the last dot, after the last slash, dot included"
   }
 });
 
-stage.check("m8", "the first exact match in the table, and no match", (t) => {
+stage.check("m8", "the first exact match in the table, and no match", (t: MilestoneContext) => {
   // Extensions the table holds more than once: the first row wins.
   const firsts = new Map<string, string>();
   const seen = new Map<string, number>();

@@ -23,6 +23,8 @@ beforeEach(() => {
 afterEach(() => log?.restore());
 
 const noop = (): void => {};
+/** How many sessions the core holds (a function, so each call reads it anew). */
+const sessions = (core: Core): number => core.sessions.size;
 
 /** A client connection without a socket, on a port with the given backend (none by default). */
 function standIn(core: Core, backend: unknown = null): Connection {
@@ -51,7 +53,7 @@ function withFile(core: Core, session: Session): void {
   pipeCreate(core, 1_000_000, pipeSourceCreate({}, noop, noop), session.fileSink);
 }
 
-stage.check("m7", "a new session: its ends, its client pipes, core.sessions", (t) => {
+stage.check("m7", "a new session: its ends, its client pipes, core.sessions", (t: MilestoneContext) => {
   const { core, client, session } = made(t);
   if (core.sessions.size !== 1 || !core.sessions.items.includes(session)) t.fail(`after sessionCreate() core.sessions holds ${core.sessions.size} session(s); it should hold the new one`);
   if (session.client !== client || session.core !== core) t.fail("the session must keep its core and its client");
@@ -68,7 +70,7 @@ stage.check("m7", "a new session: its ends, its client pipes, core.sessions", (t
   if (session.toClientBuff !== null || session.fromClientBuff !== null) t.fail("a new session holds no buffer");
 });
 
-stage.check("m7", "the one-buffer handoff: each buffer decides who may run", (t) => {
+stage.check("m7", "the one-buffer handoff: each buffer decides who may run", (t: MilestoneContext) => {
   const { session } = made(t);
   const a = Buffer.from("towards the client");
   setToClientBuff(session, a);
@@ -87,20 +89,20 @@ stage.check("m7", "the one-buffer handoff: each buffer decides who may run", (t)
   if (session.fromClientBuff !== null || session.upstreamSource.ready || !session.clientSink.ready) t.fail("setFromClientBuff(session, null): no buffer; the upstreamSource is not ready, the clientSink is");
 });
 
-stage.check("m7", "which flows can continue decides when a session ends", (t) => {
+stage.check("m7", "which flows can continue decides when a session ends", (t: MilestoneContext) => {
   // No backend: nothing can ever flow, so the first check ends it.
   const none = made(t);
-  if (sessionCheckDestroy(none.session) !== true || none.core.sessions.size !== 0) t.fail("a session with no backend, checked, must be destroyed: none of its flows can continue");
+  if (sessionCheckDestroy(none.session) !== true || sessions(none.core) !== 0) t.fail("a session with no backend, checked, must be destroyed: none of its flows can continue");
   // An upstream that still answers keeps it.
   const up = made(t);
   withUpstream(up.core, up.session);
-  if (sessionCheckDestroy(up.session) || up.core.sessions.size !== 1) t.fail("a session whose upstream ends are both active was destroyed: the flows to and from the upstream can continue");
+  if (sessionCheckDestroy(up.session) || sessions(up.core) !== 1) t.fail("a session whose upstream ends are both active was destroyed: the flows to and from the upstream can continue");
   // The upstream finished sending (its sink was told), but a buffer for the client is still held.
   up.session.upstreamSink.active = false;
   up.session.toClientBuff = Buffer.from("the end of the response");
   if (sessionCheckDestroy(up.session)) t.fail("the session was destroyed while it still held a buffer for the client: the upstream -> client flow can still continue");
   up.session.toClientBuff = null;
-  if (!sessionCheckDestroy(up.session) || up.core.sessions.size !== 0) {
+  if (!sessionCheckDestroy(up.session) || sessions(up.core) !== 0) {
     t.fail("the upstream has finished sending and nothing is held for the client: the session must end, although the client could still send (nothing it sends can be answered)");
   }
   // A file that is still being read keeps it; its end, once delivered, ends it.
@@ -120,7 +122,7 @@ stage.check("m7", "which flows can continue decides when a session ends", (t) =>
   if (!sessionCheckDestroy(gone.session)) t.fail("with the client gone (both client ends inactive) and nothing held, the session must end");
 });
 
-stage.check("m7", "destroying a session: its ends leave their pipes, the client stays", (t) => {
+stage.check("m7", "destroying a session: its ends leave their pipes, the client stays", (t: MilestoneContext) => {
   const { core, client, session } = made(t);
   withUpstream(core, session);
   session.fromClientBuff = Buffer.from("held");
@@ -138,7 +140,7 @@ stage.check("m7", "destroying a session: its ends leave their pipes, the client 
   if (log!.lines.some((l) => l.startsWith("[ERROR]"))) t.fail(`destroying a session logged an ERROR: ${log!.lines.find((l) => l.startsWith("[ERROR]"))}`);
 });
 
-stage.check("m7", "the backend of the client's port: an upstream, a file", async (t) => {
+stage.check("m7", "the backend of the client's port: an upstream, a file", async (t: MilestoneContext) => {
   const core = coreCreate();
   const [dead] = await freePorts(1);
   const proxied = sessionCreate(core, standIn(core, { upstream: { host: "127.0.0.1", port: dead } }));

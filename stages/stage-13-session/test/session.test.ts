@@ -79,7 +79,7 @@ function sameResponse(t: MilestoneContext, what: string, got: RawResponse, want:
   });
 }
 
-stage.milestone("m1", async (t) => {
+stage.milestone("m1", async (t: MilestoneContext) => {
   const up = await python(t);
   const server = await serve(t, { upstream: up.port });
   const names = ["/", "/hello.txt", "/big.bin"];
@@ -94,7 +94,7 @@ stage.milestone("m1", async (t) => {
   if (!server.alive()) t.fail("the server exited while proxying");
 });
 
-stage.milestone("m2", async (t) => {
+stage.milestone("m2", async (t: MilestoneContext) => {
   const site = getSite();
   const server = await serve(t, { publicDir: site.mediumPublic });
   const many = await Promise.all(Array.from({ length: 10 }, () => fetchAll(server.ports[1]!, 4000)));
@@ -116,7 +116,7 @@ stage.milestone("m2", async (t) => {
   expectFile(t, "the next client, once sample.txt is back", await fetchAll(server.ports[1]!, 4000), site.medium, 4000);
 });
 
-stage.milestone("m3", async (t) => {
+stage.milestone("m3", async (t: MilestoneContext) => {
   // An upstream that reads the whole body, late, and answers with its size and SHA-256.
   const upstream = http.createServer((req, res) => {
     // It takes its time to start reading, so the pipe towards it fills first.
@@ -160,7 +160,7 @@ stage.milestone("m3", async (t) => {
   }
 });
 
-stage.check("m4", "the upstream is down", async (t) => {
+stage.check("m4", "the upstream is down", async (t: MilestoneContext) => {
   const [dead] = await freePorts(1);
   const server = await serve(t, { upstream: dead });
   const sample = fs.readFileSync(path.join(REPO_PUBLIC, "sample.txt"));
@@ -181,7 +181,7 @@ stage.check("m4", "the upstream is down", async (t) => {
   if (!after.body.equals(getSite().files.get("/hello.txt")!)) t.fail({ problem: "once the upstream is up, GET /hello.txt through the first port does not work", got: after.raw });
 });
 
-stage.check("m4", "the upstream is killed mid-response", async (t) => {
+stage.check("m4", "the upstream is killed mid-response", async (t: MilestoneContext) => {
   const up = await python(t);
   const server = await serve(t, { upstream: up.port });
   const client = await TestClient.connect(server.ports[0]!);
@@ -208,7 +208,7 @@ stage.check("m4", "the upstream is killed mid-response", async (t) => {
   expectFile(t, "the second port, after the upstream died", await fetchAll(server.ports[1]!), fs.readFileSync(path.join(REPO_PUBLIC, "sample.txt")));
 });
 
-stage.milestone("m5", async (t) => {
+stage.milestone("m5", async (t: MilestoneContext) => {
   const site = getSite();
   const up = await python(t);
   const server = await serve(t, { upstream: up.port, publicDir: site.hugePublic });
@@ -240,7 +240,7 @@ stage.milestone("m5", async (t) => {
   }
 });
 
-stage.milestone("m6", async (t) => {
+stage.milestone("m6", async (t: MilestoneContext) => {
   const server = await serve(t);
   for (const [name, port] of [["third", server.ports[2]!], ["fourth", server.ports[3]!]] as const) {
     // A client that sends a line and then more than a pipe's worth, and then half-closes.
@@ -305,7 +305,7 @@ function slowReader(client: TestClient, skipHead: boolean): { at: () => number; 
 
 stage.milestone(
   "m8",
-  async (t) => {
+  async (t: MilestoneContext) => {
     const site = getSite();
     const up = await python(t);
     const server = await serve(t, { upstream: up.port, publicDir: site.hugePublic });

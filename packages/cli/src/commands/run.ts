@@ -1,5 +1,6 @@
 // xps run <stage>: the stage's server with the learner's code (or the
-// reference), as `pnpm --filter stage-NN start` starts it. For a stage with
+// reference), as `pnpm --filter stage-NN start` starts it (from stage 12,
+// serving the course's public/ folder). For a stage with
 // an upstream (its server.ts declares `upstream: true`, stage 11 on), when
 // nothing listens on the upstream address and it is this machine, it first
 // starts python3 -m http.server there, serving docs/ (or --dir).
@@ -22,6 +23,12 @@ export interface RunOptions {
   upstream?: string;
   dir?: string;
   upstreamStart?: boolean;
+}
+
+/** Does this stage's server serve files? (Its composition says `files: true`, stage 12 on.) */
+export function servesFiles(stage: StageMeta): boolean {
+  const file = path.join(stage.dir, "server.ts");
+  return fs.existsSync(file) && /\bfiles:\s*true\b/.test(fs.readFileSync(file, "utf8"));
 }
 
 /** Does this stage's server proxy to an upstream? (Its composition says `upstream: true`.) */
@@ -65,6 +72,8 @@ export async function runCommand(stageName: string, opts: RunOptions): Promise<n
   const args: string[] = [];
   if (opts.ports) args.push("--ports", opts.ports);
   if (opts.host) args.push("--host", opts.host);
+  // The course's public/ folder, as `pnpm --filter stage-NN start` gives it (the server's own default, ../public, is the tester's layout).
+  if (servesFiles(stage) && process.env.XPS_PUBLIC === undefined) args.push("--public", path.join(repoRoot, "public"));
   const children: ChildProcess[] = [];
 
   if (upstreamStage) {
