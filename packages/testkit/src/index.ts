@@ -9,4 +9,5 @@ export * from "./report.ts";
 export * from "./server.ts";
 export * from "./stage.ts";
 export * from "./reverse.ts";
+export * from "./phase0.ts";
 export * from "./files.ts";

@@ -33,6 +33,14 @@ export interface StartOptions {
   variant?: Variant;
   /** How long to wait for "Server listening" lines. */
   startTimeoutMs?: number;
+  /**
+   * How many ports the program listens on: 4 (the default, passed as
+   * --ports A,B,C,D), 1 (--port A: the standalone programs of stages 1 to
+   * 5), or 0 (none: a client such as stage 2's, started and not waited for).
+   */
+  ports?: 0 | 1 | 4;
+  /** Give the program a stdin the test writes to (child.stdin); default: none. */
+  stdin?: boolean;
 }
 
 export class StageServer {
@@ -143,9 +151,11 @@ export async function startStageServer(opts: StartOptions): Promise<StageServer>
   const timeout = opts.startTimeoutMs ?? 30_000;
   let lastError = "";
   for (let attempt = 0; attempt < 3; attempt++) {
-    const ports = await freePorts(4);
+    const count = opts.ports ?? 4;
+    const ports = await freePorts(count);
+    const portArgs = count === 0 ? [] : count === 1 ? ["--port", String(ports[0])] : ["--ports", ports.join(",")];
     const { command, args } = serverCommand(opts.stageDir, opts.script);
-    const child = spawn(command, [...args, "--ports", ports.join(","), ...(opts.args ?? [])], {
+    const child = spawn(command, [...args, ...portArgs, ...(opts.args ?? [])], {
       cwd: opts.stageDir,
       env: {
         ...process.env,
@@ -155,14 +165,15 @@ export async function startStageServer(opts: StartOptions): Promise<StageServer>
         FORCE_COLOR: "0",
         ...opts.env,
       },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [opts.stdin ? "pipe" : "ignore", "pipe", "pipe"],
     });
     const server = new StageServer(child, meta.name, ports, variant);
+    if (count === 0) return server;
     const listening = new Set<number>();
     const ready = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), timeout);
       const check = (line: string): void => {
-        const m = /Server listening on http:\/\/[^:]+:(\d+)/.exec(line);
+        const m = /Server listening on (?:http|udp):\/\/[^:]+:(\d+)/.exec(line);
         if (m) listening.add(Number(m[1]));
         if (ports.every((p) => listening.has(p))) {
           clearTimeout(timer);
