@@ -15,7 +15,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { ownCandidates } from "../variant/overrides.mjs";
 import { changesMarkdown } from "./stage-diff.ts";
-import { listStages, repoRoot, type StageMeta } from "./stages.ts";
+import { isStandalone, listStages, repoRoot, type StageMeta } from "./stages.ts";
 
 const BLOCK = /^<!-- xps:([a-z-]+) -->$/;
 
@@ -34,7 +34,7 @@ function ownMarkdown(stage: StageMeta, root: string): string {
 
 /** The body of a generated block, or null for a name the course does not know. */
 function blockBody(name: string, stage: StageMeta, root: string): string | null {
-  const previous = listStages(root).filter((s) => s.stage < stage.stage).at(-1);
+  const previous = listStages(root).filter((s) => s.stage < stage.stage && !isStandalone(s)).at(-1);
   if (name === "changes") return previous ? changesMarkdown(previous.stage, stage.stage, root) : "This is the first stage of the server.";
   if (name === "own") return ownMarkdown(stage, root);
   return null;

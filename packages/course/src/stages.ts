@@ -39,6 +39,11 @@ export interface TaughtFile {
 /** Where a standalone stage (one that uses none of the server) keeps its reference solution. */
 export const STANDALONE_REFERENCE = "reference";
 
+/** Whether a stage is standalone: its program is its own, not a view of the server. */
+export function isStandalone(stage: StageMeta): boolean {
+  return fs.existsSync(path.join(stage.dir, STANDALONE_REFERENCE));
+}
+
 /**
  * A module as it stands in the view of a stage (or, for a standalone stage's
  * own reference file, as it is); throws when the view does not hold it.

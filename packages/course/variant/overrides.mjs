@@ -121,6 +121,7 @@ export function ownCandidates(stageDir, view) {
     const then = viewOf(root, earlier.meta.stage);
     for (const module of earlier.meta.teaches ?? []) {
       if ((meta.teaches ?? []).includes(module)) continue;
+      if (!mine.has(module)) continue; // not part of this stage's server (a standalone stage's own program)
       if (then.get(module)?.text === mine.get(module)?.text) own.set(module, earlier);
       else own.delete(module); // changed since: the reference stands in
     }

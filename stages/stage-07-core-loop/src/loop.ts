@@ -99,7 +99,6 @@ export interface Loop {
    */
   events: SlotList<LoopEvent>;
   running: boolean;
-  /** The most bytes one pipe has held (measured right after each source handler). */
 }
 
 function isServer(handle: LoopHandle): handle is Server {

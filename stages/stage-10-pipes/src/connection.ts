@@ -164,10 +164,29 @@ export function connectionClose(connection: Connection, peerClosed: boolean, rea
   connectionDestroy(connection, abort);
 }
 
-/** The peer reset the connection: the flows through its pipes are cut, not finished. */
+/**
+ * The peer reset the connection: the flows through its pipes are cut, not
+ * finished. A connection at the other end of one of them is reset too, at
+ * once (what it still holds for its peer is part of a cut stream: a reset
+ * says so, a FIN would make it look complete). Any other owner (a session)
+ * finds the pipe marked, and its ends are marked when the loop tells them.
+ */
 function abortFlows(connection: Connection): void {
-  for (const end of [connection.source, connection.sink]) if (end.pipe !== null) end.pipe.aborted = true;
+  const partners = new Set<Connection>();
+  for (const end of [connection.source, connection.sink] as AnyEnd[]) {
+    const pipe = end.pipe;
+    if (pipe === null) continue;
+    pipe.aborted = true;
+    const other: AnyEnd | null = pipe.source === end ? pipe.sink : pipe.source;
+    if (other !== null && other.ptr instanceof ConnectionObject && other.ptr !== connection) {
+      other.aborted = true;
+      partners.add(other.ptr);
+    }
+  }
+  for (const p of partners) connectionClose(p, false);
 }
+
+type AnyEnd = PipeSource<unknown> | PipeSink<unknown>;
 
 /** Error codes that mean the peer reset the connection (rather than a connect that failed). */
 const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED"]);
