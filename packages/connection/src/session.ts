@@ -262,14 +262,27 @@ export function writeSome(source: PipeSource<Session>, buff: Buffer): Buffer | n
   return n === buff.length ? null : buff.subarray(n);
 }
 
+/**
+ * The next chunk of the sink's pipe, taken out of it (no copy: the chunk
+ * itself), or null after an ERROR line when there is none.
+ */
+export function takeChunk(sink: PipeSink<Session>, where: string): Buffer | null {
+  const chunk = pipeSinkRead(sink);
+  if (chunk === null) {
+    logger("ERROR", where, "pipeSinkRead() failed");
+    return null;
+  }
+  pipeSinkClear(sink, chunk.length);
+  return chunk;
+}
+
 // ------------------------------------------------------- client -> upstream
 
 /** client -> session: the client's pipe holds bytes and the session has room for a buffer. */
 function clientSinkHandlerImpl(sink: PipeSink<Session>): void {
   // @solution stage-13 begin 4: Carry the client's bytes to the upstream
-  //> clientSinkHandler: take the next chunk of the pipe (pipeSinkRead
-  //> without a length: no copy; ERROR and return on null) and clear it from
-  //> the pipe. With no upstream the bytes have nowhere to go: leave it at
+  //> clientSinkHandler: take the next chunk out of the pipe (takeChunk; stop
+  //> on null). With no upstream the bytes have nowhere to go: leave it at
   //> that (they are dropped, and the sink stays ready). Otherwise hand the
   //> chunk on with setFromClientBuff.
   //> upstreamSourceHandler: write fromClientBuff into the pipe towards the
@@ -279,15 +292,9 @@ function clientSinkHandlerImpl(sink: PipeSink<Session>): void {
   //> still buffers, the upstream has taken some: it is connected. Then hand
   //> on what is left (setFromClientBuff: null once all went in) and see
   //> whether the session is over (sessionCheckDestroy).
-  const session = sink.ptr;
-  const chunk = pipeSinkRead(sink);
-  if (chunk === null) {
-    logger("ERROR", "clientSinkHandler()", "pipeSinkRead() failed");
-    return;
-  }
-  pipeSinkClear(sink, chunk.length);
-  if (session.upstream === null) return;
-  setFromClientBuff(session, chunk);
+  const chunk = takeChunk(sink, "clientSinkHandler()");
+  if (chunk === null || sink.ptr.upstream === null) return;
+  setFromClientBuff(sink.ptr, chunk);
   // @solution end
 }
 
@@ -314,35 +321,24 @@ function upstreamSourceHandlerImpl(source: PipeSource<Session>): void {
 function upstreamSinkHandlerImpl(sink: PipeSink<Session>): void {
   // @solution stage-13 begin 5: Carry the response or the file to the client
   //> upstreamSinkHandler: the upstream sent something, so it is connected.
-  //> Take the next chunk of the pipe (no copy; ERROR and return on null),
-  //> clear it from the pipe, and hand it on with setToClientBuff.
+  //> Take the next chunk out of the pipe (takeChunk; stop on null) and hand
+  //> it on with setToClientBuff.
   //> fileSinkHandler: the same, from the file's pipe.
   //> clientSourceHandler: write toClientBuff into the pipe towards the
   //> client, no more than its room (writeSome), hand on what is left
   //> (setToClientBuff: null once all went in), and see whether the session
   //> is over (sessionCheckDestroy).
-  const session = sink.ptr;
-  session.upstreamConnected = true;
-  const chunk = pipeSinkRead(sink);
-  if (chunk === null) {
-    logger("ERROR", "upstreamSinkHandler()", "pipeSinkRead() failed");
-    return;
-  }
-  pipeSinkClear(sink, chunk.length);
-  setToClientBuff(session, chunk);
+  sink.ptr.upstreamConnected = true;
+  const chunk = takeChunk(sink, "upstreamSinkHandler()");
+  if (chunk !== null) setToClientBuff(sink.ptr, chunk);
   // @solution end
 }
 
 /** file -> session: the file's pipe holds bytes and the session has room for a buffer. */
 function fileSinkHandlerImpl(sink: PipeSink<Session>): void {
   // @solution stage-13 begin 5: Carry the response or the file to the client
-  const chunk = pipeSinkRead(sink);
-  if (chunk === null) {
-    logger("ERROR", "fileSinkHandler()", "pipeSinkRead() failed");
-    return;
-  }
-  pipeSinkClear(sink, chunk.length);
-  setToClientBuff(sink.ptr, chunk);
+  const chunk = takeChunk(sink, "fileSinkHandler()");
+  if (chunk !== null) setToClientBuff(sink.ptr, chunk);
   // @solution end
 }
 
