@@ -1,3 +1,4 @@
+// @stages 6-
 // The listener (xps_listener.c): a listening socket that accepts clients.
 //
 // Each accepted socket becomes a connection. In stages 6 to 9 the connection

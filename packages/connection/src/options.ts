@@ -1,3 +1,4 @@
+// @stages 6-
 // The command line of a stage's server, and the start of its process: what
 // every stage's main() does before it creates anything. A stage's server
 // takes --host, --ports and (from stage 11) --upstream, each also from an

@@ -1,3 +1,4 @@
+// @stages 6-
 // The system calls of the C course, as Node offers them on a net.Socket.
 //
 //   C                         here                   Node underneath

@@ -265,6 +265,7 @@ export function writeView(root, stage, dir, view = viewOf(root, stage)) {
   for (const [module, { text }] of view) writeIfChanged(path.join(dir, module), text);
   // Files of a previous version of the view that this one no longer holds.
   const wanted = new Set([...view.keys()].map((m) => path.join(dir, m)));
+  for (const pkg of serverPackages(root)) wanted.add(path.join(dir, "packages", pkg, "package.json"));
   const stale = [];
   const walk = (d) => {
     if (!fs.existsSync(d)) return;
@@ -272,6 +273,8 @@ export function writeView(root, stage, dir, view = viewOf(root, stage)) {
       const p = path.join(d, e.name);
       if (e.name === "node_modules") continue;
       if (e.isDirectory()) walk(p);
+      // Another process writing the same view: its file in flight is not stale.
+      else if (e.name.endsWith(".tmp")) continue;
       else if (!wanted.has(p)) stale.push(p);
     }
   };

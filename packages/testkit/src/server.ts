@@ -19,6 +19,12 @@ export interface ServerStats {
   maxPipeBuffered: number;
   peakPipeBuffered: number;
   passes: number;
+  /** Bytes taken from the kernel but not yet read by a handler. */
+  received: number;
+  /** Bytes handed to sockets but not yet to the kernel (Node's write buffers). */
+  unsent: number;
+  /** Replies waiting in a connection's write_buff_list (stages 8 and 9). */
+  queued: number;
   rss: number;
 }
 
