@@ -92,7 +92,8 @@ export function probeUpstream(upstream: HostPort): Promise<boolean> {
 
 /**
  * Bytes the server holds for its connections outside its pipes: `received`,
- * taken from the kernel but not yet read by a handler (the receive queues);
+ * taken from the kernel but not yet read by a handler (the receive queues,
+ * and what Node read ahead into a paused socket's own buffer);
  * `unsent`, handed to sockets but not yet to the kernel (Node's write
  * buffers); and `queued`, replies waiting in a connection's write_buff_list
  * (stages 8 and 9 keep them there).
@@ -103,7 +104,7 @@ export function heldBytes(core: Core): { received: number; unsent: number; queue
   let queued = 0;
   for (const c of core.connections.items as (Connection | null)[]) {
     if (c === null) continue;
-    received += socketPending(c.socket);
+    received += socketPending(c.socket) + c.socket.readableLength;
     unsent += c.socket.writableLength;
     queued += (c as { writeBuffList?: { len: number } }).writeBuffList?.len ?? 0;
   }

@@ -33,6 +33,7 @@
 // the bytes are already queued.
 import type { Server, Socket } from "node:net";
 import { BufferList, E_AGAIN, E_EOF } from "@xps/utils";
+import { DEFAULT_BUFFER_SIZE, DEFAULT_PIPE_BUFF_THRESH } from "@xps/utils"; // @since 10
 // @until 7: import { E_FAIL } from "@xps/utils";
 
 /**
@@ -50,6 +51,23 @@ export const SOCKET_HIGH_WATER_MARK = 256 * 1024;
  * 16 KiB mark.
  */
 export const RECV_WINDOW = 1_000_000;
+
+// @since 10 begin
+/** The most libuv reads from a socket at a time: one received chunk. */
+export const READ_CHUNK = 64 * 1024;
+
+/**
+ * The most bytes the server holds for one flow of one connection, from the
+ * socket it reads to the socket it writes: the receive queue (RECV_WINDOW,
+ * overshot by at most one chunk), what Node reads ahead while the socket is
+ * paused (the high-water mark), the pipe (its threshold), and the write
+ * buffer (the high-water mark, overshot by at most one pipe chunk, since
+ * socketSend queues a chunk before it says "wait"). About 2.7 MB. The stats
+ * line's buffered, received and unsent count these bytes; stage 10's M3 and
+ * the bench check the bound.
+ */
+export const HELD_PER_FLOW = RECV_WINDOW + READ_CHUNK + SOCKET_HIGH_WATER_MARK + DEFAULT_PIPE_BUFF_THRESH + SOCKET_HIGH_WATER_MARK + DEFAULT_BUFFER_SIZE;
+// @since end
 
 /**
  * The options every socket of the server is made with, accepted or dialled:

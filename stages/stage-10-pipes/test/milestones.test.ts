@@ -1,7 +1,7 @@
 // Stage 10 milestones, black-box: the stage's server runs as its own process
 // on free ports and is spoken to over real TCP.
 import path from "node:path";
-import { SOCKET_HIGH_WATER_MARK } from "@xps/connection/socket";
+import { HELD_PER_FLOW, SOCKET_HIGH_WATER_MARK } from "@xps/connection/socket";
 import {
   Pattern,
   TestClient,
@@ -120,6 +120,19 @@ stage.milestone(
           (await expectEcho(t, otherPort!, randomText(1000), { what: "a second client, while the first floods", timeoutMs: 1000 })).destroy();
           const took = Date.now() - probe;
           if (took > 1000) t.fail(`a second client's echo took ${took} ms while another client flooded the server (it must arrive within 1 s)`);
+          // Everything the server holds for the stalled flow, wherever it is.
+          const held = await server.stats();
+          const total = held.buffered + held.received + held.unsent;
+          if (total > HELD_PER_FLOW) {
+            t.fail({
+              problem: `while the flood was stalled the server held ${countBytes(total)} for it, more than the ${countBytes(HELD_PER_FLOW)} one flow may hold (HELD_PER_FLOW in socket.ts)`,
+              notes: [
+                `in its pipes ${countBytes(held.buffered)}, received but not read ${countBytes(held.received)}, handed to the socket but not sent ${countBytes(held.unsent)}`,
+                "a pipe holds at most its threshold, and a sink stops writing when socketSend returns false",
+              ],
+              hint: held.unsent > 2 * SOCKET_HIGH_WATER_MARK ? "h8" : "h3",
+            });
+          }
           flood.socket.resume(); // now read everything
         }
       }

@@ -149,7 +149,7 @@ export function statsLine(): string {
   let received = 0;
   let unsent = 0;
   for (const c of connections.live()) {
-    received += socketPending(c.socket);
+    received += socketPending(c.socket) + c.socket.readableLength;
     unsent += c.socket.writableLength;
   }
   return `stats ${JSON.stringify({ listeners: listeners.size, connections: connections.size, received, unsent, rss: process.memoryUsage.rss() })}`;
