@@ -1,6 +1,7 @@
 // The upstream the course uses: Python's file server, `python3 -m http.server`.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { freePorts, waitForPort } from "./ports.ts";
+import { startChild } from "./spawn.ts";
 
 export interface PythonUpstream {
   port: number;
@@ -18,23 +19,13 @@ export function pythonAvailable(): boolean {
 export async function startPythonUpstream(dir: string, port?: number): Promise<PythonUpstream> {
   if (!pythonAvailable()) throw new Error("python3 is not installed; the stage 11 tests use python3 -m http.server as their upstream");
   const p = port ?? (await freePorts(1))[0]!;
-  const child = spawn("python3", ["-m", "http.server", String(p), "--bind", "127.0.0.1", "--directory", dir], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (d) => (output += d));
-  child.stderr?.on("data", (d) => (output += d));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once("exit", () => r()));
-    child.kill("SIGTERM");
-    const t = setTimeout(() => child.kill("SIGKILL"), 1000);
-    await exited;
-    clearTimeout(t);
-  };
+  const proc = startChild({ command: "python3", args: ["-m", "http.server", String(p), "--bind", "127.0.0.1", "--directory", dir], env: process.env });
+  const child = proc.process;
+  const log = (): string => proc.output.lines().join("\n");
+  const stop = async (): Promise<void> => void (await proc.stop(1000));
   if (!(await waitForPort(p, 10_000))) {
     await stop();
-    throw new Error(`python3 -m http.server did not start on port ${p}: ${output.trim()}`);
+    throw new Error(`python3 -m http.server did not start on port ${p}: ${log().trim()}`);
   }
-  return { port: p, dir, child, log: () => output, stop };
+  return { port: p, dir, child, log, stop };
 }

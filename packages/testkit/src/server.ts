@@ -1,15 +1,19 @@
 // Start a stage's server as a child process on free ports, the way a learner
 // runs it, and watch it from outside: its log, its memory, its CPU, its sockets.
-import { spawn, type ChildProcess } from "node:child_process";
+// The server runs learner code: it gets a clean environment and, when
+// grading, the sandbox (sandbox.ts); stopping it ends its whole process tree.
+import type { ChildProcess } from "node:child_process";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readStageMeta, variantName, type Variant } from "@xps/course/overrides";
 import { cpuMs, isAlive, rssBytes, socketCount, tcpSockets, type TcpSocket } from "./proc.ts";
 import { freePorts } from "./ports.ts";
-import { LineLog } from "@xps/utils/lines";
+import { innerPid, learnerEnv, sandboxFromEnv, sandboxed } from "./sandbox.ts";
+import { startChild, type Child } from "./spawn.ts";
+import type { LineLog } from "@xps/utils/lines";
 
 const REGISTER = fileURLToPath(import.meta.resolve("@xps/course/variant"));
-const MAX_LOG_LINES = 4000;
 
 export interface ServerStats {
   listeners: number;
@@ -54,26 +58,31 @@ export class StageServer {
   readonly ports: number[];
   readonly stage: string;
   readonly variant: Variant;
-  readonly output = new LineLog(MAX_LOG_LINES);
-  exitCode: number | null = null;
-  exitSignal: string | null = null;
+  readonly output: LineLog;
+  private readonly proc: Child;
+  private inner = -1;
 
-  constructor(child: ChildProcess, stage: string, ports: number[], variant: Variant) {
-    this.child = child;
+  constructor(proc: Child, stage: string, ports: number[], variant: Variant) {
+    this.proc = proc;
+    this.child = proc.process;
+    this.output = proc.output;
     this.stage = stage;
     this.ports = ports;
     this.variant = variant;
-    child.stdout?.on("data", (d: Buffer) => this.output.feed(d));
-    child.stderr?.on("data", (d: Buffer) => this.output.feed(d));
-    child.on("exit", (code, signal) => {
-      this.exitCode = code;
-      this.exitSignal = signal;
-      this.output.end();
-    });
   }
 
+  get exitCode(): number | null {
+    return this.proc.exitCode;
+  }
+
+  get exitSignal(): string | null {
+    return this.proc.exitSignal;
+  }
+
+  /** The server's own process (below the sandbox's, when there is one). */
   get pid(): number {
-    return this.child.pid ?? -1;
+    if (this.inner <= 0 || !isAlive(this.inner)) this.inner = innerPid(this.proc.pid);
+    return this.inner;
   }
 
   /** The log so far, colour codes removed. */
@@ -91,7 +100,7 @@ export class StageServer {
   }
 
   alive(): boolean {
-    return this.exitCode === null && this.exitSignal === null && isAlive(this.pid);
+    return !this.proc.ended && isAlive(this.pid);
   }
 
   /** A line matching `re` (among those still to come, or already logged when `past` is true). */
@@ -102,7 +111,11 @@ export class StageServer {
   /** Ask the server for its counts (SIGUSR2) and wait for the stats line. */
   async stats(timeoutMs = 3000): Promise<ServerStats> {
     const line = this.waitForLine(/ : stats \{/, timeoutMs);
-    this.child.kill("SIGUSR2");
+    try {
+      process.kill(this.pid, "SIGUSR2");
+    } catch {
+      // gone: no line comes
+    }
     const got = await line;
     if (got === null) throw new Error(`${this.stage}'s server printed no stats line within ${timeoutMs} ms of SIGUSR2`);
     return JSON.parse(got.slice(got.indexOf("{"))) as ServerStats;
@@ -124,14 +137,18 @@ export class StageServer {
     return tcpSockets(this.pid);
   }
 
-  /** SIGTERM, then SIGKILL after a second. */
+  /** SIGTERM to the server, then SIGKILL to its whole tree after a second. */
   async stop(): Promise<void> {
-    if (this.exitCode !== null || this.exitSignal !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
-    this.child.kill("SIGTERM");
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 1000);
-    await exited;
-    clearTimeout(timer);
+    if (this.proc.ended) return;
+    const pid = this.pid;
+    if (pid !== this.proc.pid) {
+      try {
+        process.kill(pid, "SIGTERM");
+      } catch {
+        // gone already
+      }
+    }
+    await this.proc.stop(1000);
   }
 }
 
@@ -161,19 +178,13 @@ export async function startStageServer(opts: StartOptions): Promise<StageServer>
     const ports = await freePorts(count);
     const portArgs = count === 0 ? [] : count === 1 ? ["--port", String(ports[0])] : ["--ports", ports.join(",")];
     const { command, args } = serverCommand(opts.stageDir, opts.script);
-    const child = spawn(command, [...args, ...portArgs, ...(opts.args ?? [])], {
-      cwd: opts.stageDir,
-      env: {
-        ...process.env,
-        XPS_VARIANT: variant,
-        XPS_STAGE_DIR: opts.stageDir,
-        NO_COLOR: "1",
-        FORCE_COLOR: "0",
-        ...opts.env,
-      },
-      stdio: [opts.stdin ? "pipe" : "ignore", "pipe", "pipe"],
+    const proc = startLearnerProcess(opts.stageDir, {
+      command,
+      args: [...args, ...portArgs, ...(opts.args ?? [])],
+      env: { XPS_VARIANT: variant, XPS_STAGE_DIR: opts.stageDir, NO_COLOR: "1", FORCE_COLOR: "0", ...opts.env },
+      stdin: opts.stdin,
     });
-    const server = new StageServer(child, meta.name, ports, variant);
+    const server = new StageServer(proc, meta.name, ports, variant);
     if (count === 0) return server;
     const listening = new Set<number>();
     const ready = await new Promise<boolean>((resolve) => {
@@ -188,7 +199,7 @@ export async function startStageServer(opts: StartOptions): Promise<StageServer>
       };
       for (const l of server.log()) check(l);
       server.output.onLine((l) => l !== null && check(l));
-      child.once("exit", () => {
+      void proc.exited.then(() => {
         clearTimeout(timer);
         resolve(false);
       });
@@ -203,4 +214,21 @@ export async function startStageServer(opts: StartOptions): Promise<StageServer>
     if (!/already in use/.test(output)) break;
   }
   throw new Error(lastError);
+}
+
+/**
+ * Start a process that runs learner code for the stage in `stageDir`: the
+ * clean environment (the test's XPS_ server variables and `env`), the sandbox
+ * when grading, its scratch folder removed when it ends. `channel` opens fd 3.
+ */
+export function startLearnerProcess(
+  stageDir: string,
+  cmd: { command: string; args: string[]; env: Record<string, string | undefined>; stdin?: boolean; channel?: boolean; timeoutMs?: number },
+): Child {
+  const cfg = sandboxFromEnv(process.env);
+  const env = learnerEnv(process.env, cmd.env);
+  const wrapped = sandboxed(cfg, { command: cmd.command, args: cmd.args, env, cwd: stageDir }, { stageDir, read: [os.tmpdir()] });
+  const child = startChild({ command: wrapped.command, args: wrapped.args, env: wrapped.env, cwd: stageDir, stdin: cmd.stdin, channel: cmd.channel, timeoutMs: cmd.timeoutMs });
+  void child.exited.then(() => wrapped.cleanup());
+  return child;
 }
