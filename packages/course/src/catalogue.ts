@@ -13,7 +13,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Entry } from "./mistakes.ts";
 import { hintSections } from "./checks.ts";
-import { render, skeletonHeader } from "./skeleton.ts";
+import { render, skeletonHeader, type Placed } from "./skeleton.ts";
 import { moduleText, repoRoot, type StageMeta } from "./stages.ts";
 import { runVitestAsync, type TestRun } from "./vitest-run.ts";
 
@@ -32,6 +32,17 @@ export function solvedFiles(stage: StageMeta, root: string = repoRoot, stubTodo?
     const text = moduleText(stage, module, root);
     const body = render(text, module, (r) => (r.stage === stage.stage && r.todo === stubTodo ? "stub" : "keep")).text;
     out.set(path.basename(module), skeletonHeader(stage.name, module) + body);
+  }
+  return out;
+}
+
+/** Where each of this stage's regions (and earlier ones) sits in the solved learner files: name -> placed regions. */
+export function solvedRegions(stage: StageMeta, root: string = repoRoot): Map<string, Placed[]> {
+  const out = new Map<string, Placed[]>();
+  for (const module of stage.teaches) {
+    const { placed } = render(moduleText(stage, module, root), module, () => "keep");
+    const offset = skeletonHeader(stage.name, module).split("\n").length - 1;
+    out.set(path.basename(module), placed.map((p) => ({ ...p, from: p.from + offset, to: p.to + offset })));
   }
   return out;
 }
@@ -90,7 +101,7 @@ export function catalogueShape(stage: StageMeta, entries: Entry[], root: string 
   return out;
 }
 
-async function pool<T, R>(items: T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(items: T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(
@@ -104,15 +115,16 @@ async function pool<T, R>(items: T[], width: number, fn: (item: T) => Promise<R>
   return out;
 }
 
-function writeFiles(dir: string, files: Map<string, string>): void {
+export function writeFiles(dir: string, files: Map<string, string>): void {
   fs.mkdirSync(dir, { recursive: true });
   for (const [name, text] of files) fs.writeFileSync(path.join(dir, name), text);
 }
 
-function runWith(stage: StageMeta, dir: string, milestones: string[], extra: NodeJS.ProcessEnv = {}): Promise<TestRun> {
+/** vitest on the stage with the learner files in `dir`, only these milestones; `timeoutMs` ends a run that hangs. */
+export function runWith(stage: StageMeta, dir: string, milestones: string[], extra: NodeJS.ProcessEnv = {}, timeoutMs?: number): Promise<TestRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, XPS_VARIANT: "learner", XPS_LEARNER_DIR: dir, XPS_RESULTS: "off", ...extra };
   const pattern = `^(${milestones.map((m) => m.toUpperCase()).join("|")}) `;
-  return runVitestAsync(stage.dir, env, ["-t", pattern]);
+  return runVitestAsync(stage.dir, env, ["-t", pattern], timeoutMs);
 }
 
 interface Outcome {

@@ -108,28 +108,40 @@ export function afterImports(lines: string[]): number {
   return after;
 }
 
+/** Where a region ended up in a rendered file: output lines [from, to), 0-based. */
+export interface Placed {
+  region: Region;
+  from: number;
+  to: number;
+}
+
 /** Render a reference file with each region kept or stubbed. */
-export function render(text: string, file: string, fate: (r: Region) => RegionFate): { text: string; stubs: Region[] } {
+export function render(text: string, file: string, fate: (r: Region) => RegionFate): { text: string; stubs: Region[]; placed: Placed[] } {
   const regions = parseRegions(text, file);
   const lines = text.split("\n");
   const out: string[] = [];
   const stubs: Region[] = [];
+  const placed: Placed[] = [];
   let next = 0;
   for (const r of regions) {
     out.push(...lines.slice(next, r.begin));
+    const from = out.length;
     if (fate(r) === "stub") {
       stubs.push(r);
       out.push(...stubLines(r));
     } else {
       out.push(...keptLines(r));
     }
+    placed.push({ region: r, from, to: out.length });
     next = r.end + 1;
   }
   out.push(...lines.slice(next));
   if (stubs.length > 0 && !/import\s*\{[^}]*\btodo\b[^}]*\}\s*from\s*"@xps\/utils(?:\/todo)?"/.test(text)) {
-    out.splice(afterImports(out), 0, TODO_IMPORT);
+    const at = afterImports(out);
+    out.splice(at, 0, TODO_IMPORT);
+    for (const p of placed) if (p.from >= at) (p.from++, p.to++);
   }
-  return { text: out.join("\n"), stubs };
+  return { text: out.join("\n"), stubs, placed };
 }
 
 export function skeletonHeader(stageName: string, reference: string): string {

@@ -54,17 +54,30 @@ export function runVitest(dir: string, env: NodeJS.ProcessEnv, extraArgs: string
   return readReport(out, `${r.stdout ?? ""}${r.stderr ?? ""}`, r.status);
 }
 
-/** runVitest without blocking, so that several runs can go at once. */
-export function runVitestAsync(dir: string, env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<TestRun> {
+/** runVitest without blocking, so that several runs can go at once; after `timeoutMs` the run's process group is killed. */
+export function runVitestAsync(dir: string, env: NodeJS.ProcessEnv, extraArgs: string[] = [], timeoutMs?: number): Promise<TestRun> {
   const { out, args } = vitestArgs(extraArgs);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: dir, env: { ...env, NO_COLOR: "1", FORCE_COLOR: "0" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, args, { cwd: dir, env: { ...env, NO_COLOR: "1", FORCE_COLOR: "0" }, stdio: ["ignore", "pipe", "pipe"], detached: timeoutMs !== undefined });
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            try {
+              process.kill(-child.pid!, "SIGKILL");
+            } catch {
+              // already gone
+            }
+          }, timeoutMs);
     let output = "";
     const keep = (d: Buffer): void => {
       if (output.length < 1_000_000) output += d.toString("utf8");
     };
     child.stdout.on("data", keep);
     child.stderr.on("data", keep);
-    child.on("close", (code) => resolve(readReport(out, output, code)));
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve(readReport(out, output, code));
+    });
   });
 }
