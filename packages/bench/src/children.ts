@@ -17,7 +17,10 @@ const shortLived = new Set<ChildProcess>();
 
 // $1 is the program, the rest its arguments. The guard's stdin is the bench's
 // pipe; the program gets /dev/null so that only the guard sees the pipe close.
+// With BENCH_GUARD_NOFILE the guard first asks for that many open files; the
+// hard limit rises only with privilege, so a refusal leaves the inherited limit.
 const GUARD = [
+  'if [ -n "$BENCH_GUARD_NOFILE" ]; then ulimit -n "$BENCH_GUARD_NOFILE" 2>/dev/null || true; fi',
   '"$@" </dev/null &',
   "c=$!",
   'echo "__bench_child_pid $c"',
@@ -31,6 +34,8 @@ export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   /** A folder the guard removes once the program is gone (nginx's temp folder). */
   removeDir?: string;
+  /** Open files to ask for (ulimit -n) before the program starts; see GUARD. */
+  nofile?: number;
 }
 
 /** A long-running child: its pid (the program's, not the guard's), its output lines, and a stop. */
@@ -112,7 +117,7 @@ export class Child {
 export async function spawnGuarded(name: string, command: string, args: string[], opts: SpawnOptions = {}): Promise<Child> {
   const guard = spawn("sh", ["-c", GUARD, "bench-guard", command, ...args], {
     cwd: opts.cwd,
-    env: { ...(opts.env ?? process.env), BENCH_GUARD_RMDIR: opts.removeDir ?? "" },
+    env: { ...(opts.env ?? process.env), BENCH_GUARD_RMDIR: opts.removeDir ?? "", BENCH_GUARD_NOFILE: opts.nofile?.toString() ?? "" },
     stdio: ["pipe", "pipe", "pipe"],
   });
   const child = new Child(name, guard);

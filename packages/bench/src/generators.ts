@@ -37,30 +37,51 @@ export function findCurl(): string | null {
 }
 
 /**
- * One big body at a time with curl, again and again for `durationS` (at
- * least once): MB/s is the bytes over the summed transfer times. Used for the
- * big body when wrk is missing; autocannon's JavaScript parser, not the
+ * Big bodies with curl, one at a time on each of `parallel` connections, again
+ * and again for `durationS` (each at least once). MB/s is the sum over the
+ * connections of each one's bytes over its summed transfer times. Used for
+ * the big body when wrk is missing; autocannon's JavaScript parser, not the
  * proxy, would be what such a run measures.
  */
-export async function runCurlBodies(curlBin: string, url: string, durationS: number): Promise<LoadResult> {
+export async function runCurlBodies(curlBin: string, url: string, durationS: number, parallel = 1): Promise<LoadResult> {
   const deadline = Date.now() + durationS * 1000;
-  let bytes = 0;
-  let seconds = 0;
-  let requests = 0;
-  let errors = 0;
-  do {
-    const r = await runToEnd(curlBin, ["-s", "-o", "/dev/null", "-w", "%{size_download} %{time_total} %{http_code}", url], 120_000);
-    const [size, time, code] = r.stdout.trim().split(" ");
-    if (r.code !== 0 || code !== "200") {
-      errors++;
-      if (errors > 3) throw new LoadError(`curl ${url} failed (exit ${r.code}, HTTP ${code ?? "?"}): ${r.stderr.trim().slice(0, 300)}`);
-      continue;
-    }
-    bytes += Number(size);
-    seconds += Number(time);
-    requests++;
-  } while (Date.now() < deadline);
-  return { requests, durationS: seconds, bytes, rps: requests / seconds, mbps: bytes / seconds / 1e6, p50Ms: null, p99Ms: null, errors };
+  const one = async (): Promise<{ bytes: number; seconds: number; requests: number; errors: number }> => {
+    let bytes = 0;
+    let seconds = 0;
+    let requests = 0;
+    let errors = 0;
+    do {
+      const r = await runToEnd(curlBin, ["-s", "-o", "/dev/null", "-w", "%{size_download} %{time_total} %{http_code}", url], 120_000);
+      const [size, time, code] = r.stdout.trim().split(" ");
+      if (r.code !== 0 || code !== "200") {
+        errors++;
+        if (errors > 3) throw new LoadError(`curl ${url} failed (exit ${r.code}, HTTP ${code ?? "?"}): ${r.stderr.trim().slice(0, 300)}`);
+        continue;
+      }
+      bytes += Number(size);
+      seconds += Number(time);
+      requests++;
+    } while (Date.now() < deadline);
+    return { bytes, seconds, requests, errors };
+  };
+  const all = await Promise.all(Array.from({ length: parallel }, one));
+  const bytes = all.reduce((a, r) => a + r.bytes, 0);
+  const requests = all.reduce((a, r) => a + r.requests, 0);
+  const errors = all.reduce((a, r) => a + r.errors, 0);
+  const bytesPerS = all.reduce((a, r) => a + (r.seconds > 0 ? r.bytes / r.seconds : 0), 0);
+  const secondsEach = Math.max(...all.map((r) => r.seconds));
+  return {
+    requests,
+    durationS: secondsEach,
+    bytes,
+    rps: secondsEach > 0 ? requests / secondsEach : 0,
+    mbps: bytesPerS / 1e6,
+    p50Ms: null,
+    p99Ms: null,
+    errors,
+    // curl reports no reset apart from its other failures.
+    resets: 0,
+  };
 }
 
 export interface LoadOptions {
@@ -81,8 +102,14 @@ export interface LoadResult {
   mbps: number;
   p50Ms: number | null;
   p99Ms: number | null;
-  /** Socket errors, timeouts and non-2xx answers. */
+  /** Failed requests: socket errors, timeouts and non-2xx answers. */
   errors: number;
+  /**
+   * The socket errors among them: connections reset or closed before their
+   * answer was complete (wrk's connect, read and write errors; autocannon's
+   * errors). Neither generator tells a reset from an early close.
+   */
+  resets: number;
 }
 
 export class LoadError extends Error {}
@@ -119,6 +146,7 @@ export async function runLoad(generator: GeneratorId, wrkBin: string | null, opt
       p50Ms: requests > 0 ? j.p50_us! / 1000 : null,
       p99Ms: requests > 0 ? j.p99_us! / 1000 : null,
       errors: j.connect! + j.read! + j.write! + j.status! + j.timeout!,
+      resets: j.connect! + j.read! + j.write!,
     };
   }
   const args = [
@@ -160,5 +188,6 @@ export async function runLoad(generator: GeneratorId, wrkBin: string | null, opt
     p50Ms: j.requests.total > 0 ? j.latency.p50 : null,
     p99Ms: j.requests.total > 0 ? j.latency.p99 : null,
     errors: j.errors + j.timeouts + j.non2xx,
+    resets: j.errors,
   };
 }

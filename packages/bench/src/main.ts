@@ -1,8 +1,9 @@
 // pnpm bench: the stage 11 solution proxy side by side with direct access to
-// the upstream (the ceiling), a naive Node pipe proxy and nginx's stream
-// proxy, on five workloads. See docs/performance.md for the method.
+// the upstream (the ceiling), a naive Node pipe proxy, nginx's stream proxy
+// and (--learner) the learner's own stage 11 server, on seven workloads. See
+// docs/performance.md for the method.
 //
-//   pnpm bench [--quick] [--only keepalive,newconn,bigbody,slowreader,idle]
+//   pnpm bench [--quick] [--learner] [--only keepalive,newconn,...]
 //              [--reps N] [--generator wrk|autocannon] [--profile]
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -11,7 +12,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { installCleanup, sleep, spawnGuarded, stopAllChildren } from "./children.ts";
-import { IdleClients, slowRead } from "./clients.ts";
+import { IdleClients, eagerClose, slowRead } from "./clients.ts";
 import {
   autocannonVersion,
   findCurl,
@@ -27,7 +28,10 @@ import { formatProfile, mainProfile } from "./profile.ts";
 import { formatTable, formatVerdicts, renderSvg } from "./report.ts";
 import {
   IDLE_RSS_LIMIT,
+  IDLE_SCALE_TARGET,
   MiB,
+  RATIO_REPS,
+  RATIO_WORKLOADS,
   REFERENCE,
   SLOW_GROWTH_LIMIT,
   THROUGHPUT_WORKLOADS,
@@ -36,6 +40,7 @@ import {
   summarise,
   type BenchResults,
   type IdleRun,
+  type IdleScaleRun,
   type Settings,
   type SlowRun,
   type ThroughputRun,
@@ -43,15 +48,18 @@ import {
   type WorkloadId,
 } from "./results.ts";
 import {
+  CHILD_NOFILE,
   PROXY_IDS,
   REPO_ROOT,
   TARGET_LABELS,
   findNginx,
   pidOf,
+  probe,
   startTarget,
   startUpstream,
   prepareNodeTargets,
   stopRunning,
+  unavailable,
   xpsStats,
   type NginxInfo,
   type Running,
@@ -63,12 +71,17 @@ const USAGE = `pnpm bench: the stage 11 proxy against direct, a naive Node proxy
 
 Usage: pnpm bench [options]
 
-  --quick                 about one minute: fewer repetitions, shorter runs
-  --only LIST             some workloads only, comma-separated:
-                          keepalive, newconn, bigbody, slowreader, idle
-  --reps N                repetitions of every workload (default 5 for
-                          keepalive, newconn and bigbody, 3 for the others;
-                          --quick: 2 and 1)
+  --learner               also run your own stage 11 server (the files in
+                          stages/stage-11-upstream/src, or XPS_LEARNER_DIR)
+                          on every workload, beside the reference
+  --quick                 a few minutes: fewer repetitions, shorter runs; its
+                          verdicts are provisional
+  --only LIST             some workloads only, comma-separated: keepalive,
+                          newconn, bigbody, bigbody8, slowreader, idle, idlescale
+  --reps N                repetitions of every workload (default ${RATIO_REPS} for the
+                          ratio-judged keepalive, newconn, bigbody, bigbody8 and
+                          idlescale, 3 for slowreader and idle; --quick: 2 and 1);
+                          below ${RATIO_REPS} the ratio verdicts are provisional
   --generator NAME        wrk (default when installed) or autocannon
   --tsx                   run the two Node proxies under --import tsx, as
                           pnpm start does, instead of as esbuild bundles
@@ -89,16 +102,19 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 // Node raises its soft open-files limit to the hard one at start-up; below
 // this, 1,000 idle connections through three proxies do not fit.
 const FD_NEEDED = 4096;
+/** Open files a process needs besides its idle connections' sockets (listeners, the load, stdio, libuv's own). */
+const FD_SPARE = 256;
 
 class UsageError extends Error {}
 
 function parseCli(argv: string[]): Settings | "help" | { report: string } {
-  let values: { quick?: boolean; only?: string; reps?: string; generator?: string; profile?: boolean; tsx?: boolean; report?: string; help?: boolean };
+  let values: { quick?: boolean; learner?: boolean; only?: string; reps?: string; generator?: string; profile?: boolean; tsx?: boolean; report?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
       options: {
         quick: { type: "boolean" },
+        learner: { type: "boolean" },
         only: { type: "string" },
         reps: { type: "string" },
         generator: { type: "string" },
@@ -144,20 +160,27 @@ function parseCli(argv: string[]): Settings | "help" | { report: string } {
   }
   const quick = values.quick === true;
   const reps = (full: number, q: number): number => repsOverride ?? (quick ? q : full);
+  const ratioReps = reps(RATIO_REPS, 2);
   return {
     quick,
     only,
     generator,
-    reps: { keepalive: reps(5, 2), newconn: reps(5, 2), bigbody: reps(5, 2), slowreader: reps(3, 1), idle: reps(3, 1) },
-    durationS: quick ? { keepalive: 1, newconn: 1, bigbody: 1 } : { keepalive: 4, newconn: 4, bigbody: 3 },
+    reps: { keepalive: ratioReps, newconn: ratioReps, bigbody: ratioReps, bigbody8: ratioReps, idlescale: ratioReps, slowreader: reps(3, 1), idle: reps(3, 1) },
+    durationS: quick ? { keepalive: 1, newconn: 1, bigbody: 1, bigbody8: 2 } : { keepalive: 4, newconn: 4, bigbody: 3, bigbody8: 3 },
     warmupS: quick ? 1 : 2,
-    connections: { keepalive: 50, newconn: 50, bigbody: 1 },
+    connections: { keepalive: 50, newconn: 50, bigbody: 1, bigbody8: 8 },
     slowReadSeconds: quick ? 3 : 10,
     slowReadRate: MiB,
     idleSettleS: quick ? 2 : 5,
     settleMinS: 10,
     idleMeasureS: quick ? 3 : 10,
     idleCounts: [100, 1000],
+    idleScaleCounts: [0, 1000, IDLE_SCALE_TARGET],
+    idleScaleS: quick ? 1 : 3,
+    eagerS: quick ? 1 : 2,
+    slowClients: 50,
+    slowClientRate: 64 * 1024,
+    learner: values.learner === true,
     profile: values.profile === true,
     nodeRunner: values.tsx === true ? "tsx" : "bundle",
   };
@@ -169,6 +192,12 @@ function estimateSeconds(s: Settings, nTargets: number): number {
   for (const w of THROUGHPUT_WORKLOADS) {
     if (!s.only.includes(w)) continue;
     t += 4 + nTargets * (s.warmupS + 0.3) + s.reps[w] * nTargets * (s.durationS[w] + 0.3);
+    if (w === "newconn") t += s.reps[w] * (nTargets - 1) * (s.eagerS + 0.3);
+  }
+  if (s.only.includes("idlescale")) {
+    // Per proxy and repetition: a run per count, and opening the idle connections (about 2,500 a second).
+    const top = s.idleScaleCounts[s.idleScaleCounts.length - 1] ?? 0;
+    t += 4 + (nTargets - 1) * (s.warmupS + s.reps.idlescale * (s.idleScaleCounts.length * (s.idleScaleS + 0.5) + top / 2500 + 1));
   }
   const slow = s.only.includes("slowreader");
   const idle = s.only.includes("idle");
@@ -213,13 +242,19 @@ function gitState(): { commit: string; dirty: string[] } | null {
   return { commit, dirty: status.split("\n").filter((l) => l.trim() !== "").map((l) => l.slice(3)) };
 }
 
-const PATHS: Record<ThroughputWorkload, string> = { keepalive: "/small", newconn: "/small", bigbody: "/big64" };
+const PATHS: Record<ThroughputWorkload, string> = { keepalive: "/small", newconn: "/small", bigbody: "/big64", bigbody8: "/big64" };
+const LABELS: Record<ThroughputWorkload, string> = {
+  keepalive: "keep-alive",
+  newconn: "new connection per request",
+  bigbody: "64 MiB body",
+  bigbody8: "64 MiB body on 8 connections",
+};
 
 /** One measured (or warm-up) run of a throughput workload against 127.0.0.1:port. */
-function load(ctx: Ctx, w: ThroughputWorkload, port: number, durationS: number): Promise<LoadResult> {
+function load(ctx: Ctx, w: ThroughputWorkload, port: number, durationS: number, connections = ctx.s.connections[w]): Promise<LoadResult> {
   const url = `http://127.0.0.1:${port}${PATHS[w]}`;
-  if (w === "bigbody" && ctx.s.generator !== "wrk" && ctx.curl !== null) return runCurlBodies(ctx.curl, url, durationS);
-  return runLoad(ctx.s.generator, ctx.wrk, { url, connections: ctx.s.connections[w], durationS, newConnection: w === "newconn" });
+  if ((w === "bigbody" || w === "bigbody8") && ctx.s.generator !== "wrk" && ctx.curl !== null) return runCurlBodies(ctx.curl, url, durationS, connections);
+  return runLoad(ctx.s.generator, ctx.wrk, { url, connections, durationS, newConnection: w === "newconn" });
 }
 
 function say(line: string): void {
@@ -228,15 +263,16 @@ function say(line: string): void {
 
 function fmtRun(w: ThroughputWorkload, r: ThroughputRun): string {
   if (r.error !== null) return `error: ${r.error}`;
-  const main = w === "bigbody" ? `${r.mbps.toFixed(0)} MB/s` : `${Math.round(r.rps).toLocaleString("en-US")} ${w === "newconn" ? "conn/s" : "req/s"}`;
+  const big = w === "bigbody" || w === "bigbody8";
+  const main = big ? `${r.mbps.toFixed(0)} MB/s` : `${Math.round(r.rps).toLocaleString("en-US")} ${w === "newconn" ? "conn/s" : "req/s"}`;
   const lat = w === "keepalive" && r.p99Ms !== null ? `  p50 ${r.p50Ms!.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms` : "";
   const cpu =
     r.proxyCpuMs === null
       ? ""
-      : w === "bigbody"
+      : big
         ? `  proxy CPU ${((r.proxyCpuMs / r.bytes) * 1e9).toFixed(0)} ms/GB`
         : `  proxy CPU ${((r.proxyCpuMs / Math.max(1, r.requests)) * 1000).toFixed(1)} ms/1k`;
-  const errs = r.errors > 0 ? `  (${r.errors} errors)` : "";
+  const errs = r.errors > 0 ? `  (${r.errors} failed requests, ${r.resets} socket errors)` : "";
   return `${main}${lat}${cpu}${errs}`;
 }
 
@@ -250,32 +286,52 @@ interface Ctx {
   stamp: string;
 }
 
-async function startProxies(ctx: Ctx, quiet: boolean, profileDir?: string): Promise<Map<TargetId, Running>> {
-  const ids = PROXY_IDS.filter((t) => t !== "nginx" || ctx.nginx !== null);
+/** The proxies of this run: the reference, yours (--learner), the naive proxy and nginx when present. */
+function proxyIds(ctx: Ctx): TargetId[] {
+  return PROXY_IDS.filter((t) => (t !== "nginx" || ctx.nginx !== null) && (t !== "learner" || ctx.s.learner));
+}
+
+/**
+ * Start every proxy of the run and check each with one request. One that
+ * does not start or does not answer is left out of this workload and its
+ * reason returned: a stage server (yours on a pristine skeleton, say) gets
+ * rows that say it failed, and nginx is left out from here on.
+ */
+async function startProxies(ctx: Ctx, quiet: boolean, profileDir?: string): Promise<{ started: Map<TargetId, Running>; failed: Map<TargetId, string> }> {
+  const ids = proxyIds(ctx);
   const started = new Map<TargetId, Running>();
-  const results = await Promise.allSettled(
+  const failed = new Map<TargetId, string>();
+  await Promise.all(
     ids.map(async (id) => {
-      const dir = profileDir && (id === "xps" || id === "naive") ? path.join(profileDir, id) : undefined;
+      const dir = profileDir && (id === "xps" || id === "learner" || id === "naive") ? path.join(profileDir, id) : undefined;
       if (dir) fs.mkdirSync(dir, { recursive: true });
-      const t = await startTarget(id, ctx.upstream, { quiet, profileDir: dir }, ctx.nginx);
-      started.set(id, t);
+      let t: Running;
+      try {
+        t = await startTarget(id, ctx.upstream, { quiet, profileDir: dir }, ctx.nginx);
+      } catch (err) {
+        failed.set(id, (err instanceof Error ? err.message : String(err)).split("\n").slice(0, 3).join(" ").replace(/\s+/g, " "));
+        return;
+      }
+      const why = await probe(t);
+      if (why === null) started.set(id, t);
+      else {
+        failed.set(id, `it did not serve: ${why}`);
+        await stopRunning(t);
+      }
     }),
   );
-  for (let i = 0; i < ids.length; i++) {
-    const r = results[i]!;
-    if (r.status === "fulfilled") continue;
-    const reason = r.reason instanceof Error ? r.reason.message : String(r.reason);
-    if (ids[i] === "nginx") {
+  for (const [id, reason] of failed) {
+    if (id === "nginx") {
       // nginx is a reference point: without it the run goes on, and says why.
-      say(`  nginx did not start, so its row is left out from here on: ${reason.split("\n")[0]}`);
+      say(`  nginx did not start, so its row is left out from here on: ${reason}`);
       ctx.res.skipped.push({ target: "nginx", workload: "*", reason: `nginx did not start: ${reason}` });
       ctx.nginx = null;
-      continue;
+      failed.delete(id);
+    } else {
+      say(`  ${TARGET_LABELS[id]} failed, so it is left out of this workload: ${reason}`);
     }
-    for (const t of started.values()) await stopRunning(t);
-    throw r.reason;
   }
-  return started;
+  return { started, failed };
 }
 
 /**
@@ -296,13 +352,16 @@ async function throughputPhase(ctx: Ctx, w: ThroughputWorkload): Promise<void> {
   const profileDir = s.profile ? path.join(OUT_DIR, "profiles", ctx.stamp, w) : undefined;
   if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
   const spawnedAt = Date.now();
-  const proxies = await startProxies(ctx, true, profileDir);
+  say(`\n== ${LABELS[w]}: ${s.connections[w]} connection(s), ${s.reps[w]} x ${s.durationS[w]} s per target, ${s.generator}`);
+  const { started: proxies, failed } = await startProxies(ctx, true, profileDir);
   let measureFrom = Date.now();
   const direct: Running = { id: "direct", port: ctx.upstream.port, child: null };
   const proxyList: Running[] = PROXY_IDS.flatMap((id) => proxies.get(id) ?? []);
   const upPid = pidOf(ctx.upstream)!;
-  const label = { keepalive: "keep-alive", newconn: "new connection per request", bigbody: "64 MiB body" }[w];
-  say(`\n== ${label}: ${s.connections[w]} connection(s), ${s.reps[w]} x ${s.durationS[w]} s per target, ${s.generator}`);
+  for (const [id, reason] of failed) {
+    for (let rep = 1; rep <= s.reps[w]; rep++) ctx.res.throughput[w].push(failedRun(rep, id, reason));
+    if (w === "newconn") for (let rep = 1; rep <= s.reps[w]; rep++) ctx.res.resets.push({ rep, target: id, error: reason, connections: 0, clean: 0, resets: 0, truncated: 0 });
+  }
   try {
     for (const t of repetitionOrder(direct, proxyList, 1)) {
       try {
@@ -327,7 +386,8 @@ async function throughputPhase(ctx: Ctx, w: ThroughputWorkload): Promise<void> {
           run = {
             rep,
             target: id,
-            error: r.requests === 0 ? "no request completed" : null,
+            // A big body may still be on its way when the run ends: its bytes count all the same.
+            error: (w === "bigbody" || w === "bigbody8" ? r.bytes === 0 : r.requests === 0) ? "no request completed" : null,
             ...r,
             proxyCpuMs: pid === null ? null : cpuMs(pid) - cpu0,
             upstreamCpuMs: cpuMs(upPid) - up0,
@@ -335,32 +395,17 @@ async function throughputPhase(ctx: Ctx, w: ThroughputWorkload): Promise<void> {
             busyBefore: busy,
           };
         } catch (err) {
-          run = {
-            rep,
-            target: id,
-            error: (err as Error).message,
-            requests: 0,
-            durationS: 0,
-            bytes: 0,
-            rps: 0,
-            mbps: 0,
-            p50Ms: null,
-            p99Ms: null,
-            errors: 0,
-            proxyCpuMs: null,
-            upstreamCpuMs: 0,
-            proxyRssPeak: null,
-            busyBefore: busy,
-          };
+          run = { ...failedRun(rep, id, (err as Error).message), busyBefore: busy };
         } finally {
           if (sampler) clearInterval(sampler);
         }
         if (t.child !== null && !t.child.alive()) run.error ??= `${TARGET_LABELS[id]} exited during the run`;
         ctx.res.throughput[w].push(run);
         const noisy = busy !== null && busy > BUSY_LIMIT ? `  [machine ${Math.round(busy * 100)}% busy before the run]` : "";
-        say(`  rep ${rep}/${s.reps[w]}  ${TARGET_LABELS[id].padEnd(15)} ${fmtRun(w, run)}${noisy}`);
+        say(`  rep ${rep}/${s.reps[w]}  ${TARGET_LABELS[id].padEnd(16)} ${fmtRun(w, run)}${noisy}`);
       }
     }
+    if (w === "newconn") await eagerRuns(ctx, proxyList);
   } finally {
     for (const t of proxies.values()) await stopRunning(t);
   }
@@ -374,6 +419,37 @@ async function throughputPhase(ctx: Ctx, w: ThroughputWorkload): Promise<void> {
       } else {
         say(`  no CPU profile of ${TARGET_LABELS[id]} was written in ${path.join(profileDir, id)}`);
       }
+    }
+  }
+}
+
+/** A run that did not happen, or failed: the reason stands in its row. */
+function failedRun(rep: number, target: TargetId, error: string): ThroughputRun {
+  return { rep, target, error, requests: 0, durationS: 0, bytes: 0, rps: 0, mbps: 0, p50Ms: null, p99Ms: null, errors: 0, resets: 0, proxyCpuMs: null, upstreamCpuMs: 0, proxyRssPeak: null, busyBefore: null };
+}
+
+/**
+ * The new-connection workload's reset rate: the issue's eager clients (50 of
+ * them, each writing its next request as soon as it has read an answer)
+ * through each proxy for eagerS seconds per repetition, proxies rotating.
+ */
+async function eagerRuns(ctx: Ctx, proxies: Running[]): Promise<void> {
+  const { s } = ctx;
+  if (proxies.length === 0) return;
+  say(`  eager clients: ${s.connections.newconn} connections, each writing its next request right after an answer with Connection: close; ${s.eagerS} s per proxy`);
+  for (let rep = 1; rep <= s.reps.newconn; rep++) {
+    const k = (rep - 1) % proxies.length;
+    for (const t of [...proxies.slice(k), ...proxies.slice(0, k)]) {
+      const id = t.id as TargetId;
+      await waitForQuiet();
+      const r = await eagerClose(t.port, s.connections.newconn, s.eagerS);
+      const error = t.child !== null && !t.child.alive() ? `${TARGET_LABELS[id]} exited during the run` : r.connections + r.truncated === 0 ? "no connection completed" : null;
+      ctx.res.resets.push({ rep, target: id, error, ...r });
+      const all = r.connections + r.truncated;
+      say(
+        `  rep ${rep}/${s.reps.newconn}  ${TARGET_LABELS[id].padEnd(16)} ${all} connections: ${r.clean} clean, ${r.resets} reset after the answer, ${r.truncated} cut short` +
+          `${all > 0 ? ` (${(((r.resets + r.truncated) / all) * 100).toFixed(2)}% not clean)` : ""}${error ? `  error: ${error}` : ""}`,
+      );
     }
   }
 }
@@ -431,6 +507,7 @@ async function freshPhase(ctx: Ctx, slow: boolean, idle: boolean): Promise<void>
   if (slow) {
     say(
       `\n== slow reader: one client reads a 64 MiB or a 256 MiB body at ${(s.slowReadRate / MiB).toFixed(0)} MiB/s for ${s.slowReadSeconds} s, ` +
+        `and ${s.slowClients} clients each read a 64 MiB body at ${(s.slowClientRate / 1024).toFixed(0)} KiB/s, ` +
         `through each proxy freshly started and settled, all side by side; ${s.reps.slowreader} repetition(s)`,
     );
   }
@@ -444,11 +521,17 @@ async function freshPhase(ctx: Ctx, slow: boolean, idle: boolean): Promise<void>
   for (let rep = 1; rep <= reps; rep++) {
     const doSlow = slow && rep <= s.reps.slowreader;
     const doIdle = idle && rep <= s.reps.idle;
-    const groups: { kind: "slow64" | "slow256" | "idle"; proxies: Map<TargetId, Running> }[] = [];
+    const groups: { kind: "slow64" | "slow256" | "slowmany" | "idle"; proxies: Map<TargetId, Running> }[] = [];
     try {
-      const kinds = [...(doSlow ? (["slow64", "slow256"] as const) : []), ...(doIdle ? (["idle"] as const) : [])];
+      const kinds = [...(doSlow ? (["slow64", "slow256", "slowmany"] as const) : []), ...(doIdle ? (["idle"] as const) : [])];
       const started = await Promise.all(kinds.map((kind) => startProxies(ctx, kind === "idle")));
-      kinds.forEach((kind, i) => groups.push({ kind, proxies: started[i]! }));
+      kinds.forEach((kind, i) => groups.push({ kind, proxies: started[i]!.started }));
+      kinds.forEach((kind, i) => {
+        for (const [id, reason] of started[i]!.failed) {
+          if (kind === "idle") for (const n of s.idleCounts) ctx.res.idle.push(failedIdle(rep, id, n, reason));
+          else ctx.res.slowreader.push(failedSlow(rep, id, kind === "slow256" ? 256 : 64, kind === "slowmany" ? s.slowClients : 1, reason));
+        }
+      });
       const startedAt = Date.now();
       const all = groups.flatMap((g) => [...g.proxies.values()]);
       const settleCpu = await settle(all.map((t) => pidOf(t)!), startedAt, s.settleMinS, s.settleMinS + 15);
@@ -458,19 +541,32 @@ async function freshPhase(ctx: Ctx, slow: boolean, idle: boolean): Promise<void>
           `(start-up CPU meanwhile: ${all.map((t) => `${t.id} ${settleOf.get(t)!.toFixed(0)} ms`).join(", ")})`,
       );
 
-      const slowGroups = groups.filter((g) => g.kind !== "idle");
-      if (slowGroups.length > 0) {
-        const jobs = slowGroups.flatMap((g) => [...g.proxies.values()].map((t) => ({ t, size: g.kind === "slow64" ? (64 as const) : (256 as const) })));
-        const results = await Promise.all(jobs.map(({ t, size }) => slowRead(t.port, `/big${size}`, s.slowReadRate, s.slowReadSeconds, pidOf(t)!)));
+      // The single readers side by side, then the many readers: 50 bodies starting at once through each
+      // proxy are a burst of work for the upstream that would delay the single readers' first bytes.
+      const rounds = [groups.filter((g) => g.kind === "slow64" || g.kind === "slow256"), groups.filter((g) => g.kind === "slowmany")];
+      for (const slowGroups of rounds.filter((r) => r.length > 0)) {
+        const jobs = slowGroups.flatMap((g) =>
+          [...g.proxies.values()].map((t) => ({
+            t,
+            size: g.kind === "slow256" ? (256 as const) : (64 as const),
+            clients: g.kind === "slowmany" ? s.slowClients : 1,
+            rate: g.kind === "slowmany" ? s.slowClientRate : s.slowReadRate,
+            stats: null as Record<string, number> | null,
+          })),
+        );
+        // A stage server's stats are read just before the clients let go, while its pipes are still full.
+        const results = await Promise.all(
+          jobs.map((j) => slowRead(j.t.port, `/big${j.size}`, j.rate, s.slowReadSeconds, pidOf(j.t)!, j.clients, async () => void (j.stats = await xpsStats(j.t)))),
+        );
         for (let i = 0; i < jobs.length; i++) {
-          const { t, size } = jobs[i]!;
+          const { t, size, clients, rate, stats } = jobs[i]!;
           const r = results[i]!;
-          const stats = t.id === "xps" ? await xpsStats(t) : null;
           const peak = Math.max(...r.samples, 0);
           const run: SlowRun = {
             rep,
             target: t.id as TargetId,
             bodyMiB: size,
+            clients,
             error: r.error,
             bytesRead: r.bytesRead,
             seconds: r.seconds,
@@ -481,15 +577,18 @@ async function freshPhase(ctx: Ctx, slow: boolean, idle: boolean): Promise<void>
             rssSamplesMiB: r.samples.map((b) => Math.round((b / MiB) * 10) / 10),
             peakAtS: Math.max(0, r.samples.indexOf(peak)) / 10,
             peakPipeBuffered: stats?.peakPipeBuffered ?? null,
+            held: stats && typeof stats.received === "number" ? { buffered: stats.buffered ?? 0, received: stats.received, unsent: stats.unsent ?? 0 } : null,
           };
-          if (run.error === null && run.bytesRead < 0.5 * s.slowReadRate * s.slowReadSeconds) {
-            run.error = `the client got only ${(run.bytesRead / MiB).toFixed(1)} MiB`;
+          if (run.error === null && run.bytesRead < 0.5 * rate * s.slowReadSeconds * clients) {
+            run.error = `the client${clients > 1 ? "s" : ""} got only ${(run.bytesRead / MiB).toFixed(1)} MiB`;
           }
           ctx.res.slowreader.push(run);
           const pipe = run.peakPipeBuffered !== null ? `  peak pipe ${(run.peakPipeBuffered / 1e6).toFixed(2)} MB` : "";
+          const held = run.held ? `  held ${((run.held.buffered + run.held.received + run.held.unsent) / clients / 1e6).toFixed(2)} MB per client` : "";
+          const who = clients > 1 ? `${clients} x 64 MiB` : `${String(size).padStart(3)} MiB`;
           say(
-            `  rep ${rep}/${s.reps.slowreader}  ${String(size).padStart(3)} MiB  ${TARGET_LABELS[run.target].padEnd(15)} RSS ${(run.rssBefore / MiB).toFixed(1)} -> peak ${(run.rssPeak / MiB).toFixed(1)} MiB ` +
-              `(+${(run.growth / MiB).toFixed(1)} MiB at ${run.peakAtS.toFixed(1)} s), read ${(run.bytesRead / MiB).toFixed(1)} MiB${pipe}${run.error ? `  error: ${run.error}` : ""}`,
+            `  rep ${rep}/${s.reps.slowreader}  ${who.padEnd(9)}  ${TARGET_LABELS[run.target].padEnd(16)} RSS ${(run.rssBefore / MiB).toFixed(1)} -> peak ${(run.rssPeak / MiB).toFixed(1)} MiB ` +
+              `(+${(run.growth / MiB).toFixed(1)} MiB at ${run.peakAtS.toFixed(1)} s), read ${(run.bytesRead / MiB).toFixed(1)} MiB${pipe}${held}${run.error ? `  error: ${run.error}` : ""}`,
           );
         }
         for (const g of slowGroups) for (const t of g.proxies.values()) await stopRunning(t);
@@ -501,6 +600,95 @@ async function freshPhase(ctx: Ctx, slow: boolean, idle: boolean): Promise<void>
       for (const g of groups) for (const t of g.proxies.values()) await stopRunning(t);
     }
   }
+}
+
+function failedSlow(rep: number, target: TargetId, bodyMiB: 64 | 256, clients: number, error: string): SlowRun {
+  return { rep, target, bodyMiB, clients, error, bytesRead: 0, seconds: 0, rssBefore: 0, rssPeak: 0, rssAfter: 0, growth: 0, rssSamplesMiB: [], peakAtS: 0, peakPipeBuffered: null, held: null };
+}
+
+function failedIdle(rep: number, target: TargetId, connections: number, error: string): IdleRun {
+  return { rep, target, connections, error, open: 0, failures: 0, cpuMsPer10s: 0, tickCpuMs: 0, cpuSource: "stat", windowS: 0, rss: 0, rssBaseline: 0, settleCpuMs: 0 };
+}
+
+/**
+ * Idle scaling: one client's keep-alive rate through each proxy with 0,
+ * 1,000 and 10,000 other connections open on it and idle (each asked once
+ * and went quiet). Per repetition and proxy (rotating), the idle connections
+ * are opened step by step, one measured run after each step, then closed.
+ */
+async function idleScalePhase(ctx: Ctx): Promise<void> {
+  const { s } = ctx;
+  const counts = s.idleScaleCounts;
+  say(
+    `\n== idle scaling: one client's keep-alive req/s (1 connection, ${s.idleScaleS} s, ${s.generator}) through each proxy with ` +
+      `${counts.map((n) => n.toLocaleString("en-US")).join(", then ")} idle connections open on it; ${s.reps.idlescale} repetition(s)`,
+  );
+  const { started, failed } = await startProxies(ctx, true);
+  for (const [id, reason] of failed) {
+    for (let rep = 1; rep <= s.reps.idlescale; rep++) {
+      for (const n of counts) ctx.res.idlescale.push({ rep, target: id, idle: n, open: 0, error: reason, rps: 0, requests: 0, errors: 0, resets: 0, p99Ms: null });
+    }
+  }
+  const list = PROXY_IDS.flatMap((id) => started.get(id) ?? []);
+  try {
+    for (const t of list) await load(ctx, "keepalive", t.port, s.warmupS, 1).catch(() => undefined);
+    for (let rep = 1; rep <= s.reps.idlescale; rep++) {
+      const k = (rep - 1) % list.length;
+      for (const t of [...list.slice(k), ...list.slice(0, k)]) {
+        const id = t.id as TargetId;
+        const clients = new IdleClients(t.port);
+        const line: string[] = [];
+        try {
+          for (const n of counts) {
+            if (n > clients.sockets.length) await clients.open(n - clients.sockets.length, 100);
+            await sleep(500);
+            await waitForQuiet();
+            let run: IdleScaleRun;
+            try {
+              const r = await load(ctx, "keepalive", t.port, s.idleScaleS, 1);
+              run = { rep, target: id, idle: n, open: clients.openCount(), error: r.requests === 0 ? "no request completed" : null, rps: r.rps, requests: r.requests, errors: r.errors, resets: r.resets, p99Ms: r.p99Ms };
+            } catch (err) {
+              run = { rep, target: id, idle: n, open: clients.openCount(), error: (err as Error).message, rps: 0, requests: 0, errors: 0, resets: 0, p99Ms: null };
+            }
+            if (clients.failures > 0) run.error ??= `${clients.failures} idle connection(s) failed: ${clients.lastError}`;
+            if (t.child !== null && !t.child.alive()) run.error ??= `${TARGET_LABELS[id]} exited during the run`;
+            ctx.res.idlescale.push(run);
+            line.push(run.error ? `${n}: error: ${run.error}` : `${n.toLocaleString("en-US")} idle ${Math.round(run.rps).toLocaleString("en-US")} req/s${run.errors > 0 ? ` (${run.errors} failed)` : ""}`);
+            if (run.error !== null) break;
+          }
+        } finally {
+          clients.closeAll();
+        }
+        say(`  rep ${rep}/${s.reps.idlescale}  ${TARGET_LABELS[id].padEnd(16)} ${line.join(", ")}`);
+        // The proxy and the upstream close thousands of connections now: the next run waits until they are done.
+        await untilIdle([pidOf(t), pidOf(ctx.upstream)].filter((p): p is number => p !== null), 15_000);
+      }
+    }
+  } finally {
+    for (const t of started.values()) await stopRunning(t);
+  }
+}
+
+/** Wait until none of `pids` used more than 2 ms of CPU in a quarter of a second (at most `maxMs`). */
+async function untilIdle(pids: number[], maxMs: number): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let last = pids.map((p) => cpuNs(p) ?? cpuMs(p) * 1e6);
+  while (Date.now() < deadline) {
+    await sleep(250);
+    const now = pids.map((p) => cpuNs(p) ?? cpuMs(p) * 1e6);
+    if (now.every((v, i) => v - last[i]! < 2e6)) return;
+    last = now;
+  }
+}
+
+/**
+ * The open files a child gets: the guard asks for CHILD_NOFILE, which only
+ * a privileged user gets beyond the hard limit (children.ts).
+ */
+function childOpenFiles(): number | null {
+  const r = spawnSync("sh", ["-c", `ulimit -n ${CHILD_NOFILE} 2>/dev/null; ulimit -n`], { encoding: "utf8" });
+  const n = r.stdout.trim();
+  return n === "unlimited" ? Number.MAX_SAFE_INTEGER : Number.isFinite(Number(n)) && n !== "" ? Number(n) : null;
 }
 
 /** One repetition of the idle workload on settled proxies. */
@@ -559,7 +747,6 @@ function render(res: BenchResults): { text: string; svg: string } {
   const table = formatTable(res.summary);
   const verdicts =
     formatVerdicts(res.verdicts) +
-    (s.quick ? "\n--quick: short runs and few repetitions; the verdicts are indicative, judge on a full run." : "") +
     (s.profile ? "\n--profile: the Node proxies ran under the profiler; judge on a run without it." : "");
   const notes = [
     `Ratios are medians of per-repetition ratios (targets alternate within each repetition, and the proxies' order rotates from one`,
@@ -655,9 +842,11 @@ async function main(): Promise<void> {
     },
     settings: s,
     skipped: [],
-    throughput: { keepalive: [], newconn: [], bigbody: [] },
+    throughput: { keepalive: [], newconn: [], bigbody: [], bigbody8: [] },
+    resets: [],
     slowreader: [],
     idle: [],
+    idlescale: [],
     summary: [],
     verdicts: [],
     profiles: [],
@@ -676,8 +865,30 @@ async function main(): Promise<void> {
       s.idleCounts = fit;
     }
   }
+  if (s.only.includes("idlescale")) {
+    // Each idle connection is one socket in the bench and in the upstream, and two in the proxy (client and upstream).
+    const child = childOpenFiles() ?? lim?.soft ?? null;
+    const own = lim?.soft ?? null;
+    if (child !== null && own !== null) {
+      const fits = Math.floor(Math.min((child - FD_SPARE) / 2, own - FD_SPARE) / 100) * 100;
+      const top = s.idleScaleCounts[s.idleScaleCounts.length - 1]!;
+      if (fits < top) {
+        res.skipped.push({
+          target: "*",
+          workload: "idlescale",
+          reason:
+            `${top.toLocaleString("en-US")} idle connections need about ${(2 * top + FD_SPARE).toLocaleString("en-US")} open files in each proxy; ` +
+            `a process may have ${Math.min(child, own).toLocaleString("en-US")} here (the bench asked for ${CHILD_NOFILE.toLocaleString("en-US")} and the hard limit did not let it), ` +
+            `so the largest step is ${fits.toLocaleString("en-US")} instead. Raising a hard limit needs root with CAP_SYS_RESOURCE: ` +
+            `for instance sudo prlimit --nofile=${CHILD_NOFILE}:${CHILD_NOFILE} --pid $$ in the shell that then runs pnpm bench`,
+        });
+        s.idleScaleCounts = [...s.idleScaleCounts.filter((n) => n < fits), fits];
+      }
+    }
+  }
 
-  const nTargets = nginx ? 4 : 3;
+  await prepareNodeTargets(s.nodeRunner, s.learner);
+  const nTargets = 3 + (nginx ? 1 : 0) + (s.learner ? 1 : 0);
   say(`pnpm bench${s.quick ? " --quick" : ""}: ${machine.cpuModel}, ${machine.nproc} CPUs, Node ${machine.node}`);
   say(`  load: ${generator}; ${res.meta.nginx}`);
   if (res.meta.git) {
@@ -690,9 +901,16 @@ async function main(): Promise<void> {
     say(`  note: the machine was ${Math.round(res.meta.busyBefore * 100)}% busy before the run: other work adds noise to the figures`);
   }
   if (s.profile) say("  --profile: the Node proxies run under node --cpu-prof, which slows them down; compare ratios from runs without it");
+  if (s.quick || RATIO_WORKLOADS.some((w) => s.only.includes(w) && s.reps[w] < RATIO_REPS)) {
+    say(`  fewer than ${RATIO_REPS} repetitions: the ratio verdicts of this run are provisional`);
+  }
+  if (s.learner) say(`  --learner: your stage 11 server (${process.env.XPS_LEARNER_DIR ?? "stages/stage-11-upstream/src"}) runs beside the reference`);
+  for (const [id, why] of unavailable) {
+    say(`  ${TARGET_LABELS[id]} cannot run, so its rows say it failed: ${why}`);
+    res.skipped.push({ target: id, workload: "*", reason: why });
+  }
   for (const sk of res.skipped) say(`  skipped ${sk.target === "*" ? "" : `${TARGET_LABELS[sk.target]} `}(${sk.workload === "*" ? "all workloads" : sk.workload}): ${sk.reason}`);
 
-  await prepareNodeTargets(s.nodeRunner);
   say(
     s.nodeRunner === "bundle"
       ? "  the two Node proxies run as esbuild bundles on plain node (no TypeScript loader); --tsx runs them as pnpm start does"
@@ -710,6 +928,16 @@ async function main(): Promise<void> {
         const reason = (err as Error).message;
         say(`  ${w} failed: ${reason}`);
         res.skipped.push({ target: "*", workload: w, reason });
+      }
+    }
+    if (s.only.includes("idlescale")) {
+      try {
+        await idleScalePhase(ctx);
+      } catch (err) {
+        failures++;
+        const reason = (err as Error).message;
+        say(`  idlescale failed: ${reason}`);
+        res.skipped.push({ target: "*", workload: "idlescale", reason });
       }
     }
     const slow = s.only.includes("slowreader");

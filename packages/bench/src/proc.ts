@@ -29,10 +29,10 @@ export function cpuNs(pid: number): number | null {
   }
 }
 
-/** The soft and hard limits on open files of this process. */
-export function openFileLimits(): { soft: number; hard: number } | null {
+/** The soft and hard limits on open files of a process (this one by default). */
+export function openFileLimits(pid: number | "self" = "self"): { soft: number; hard: number } | null {
   try {
-    const m = /Max open files\s+(\S+)\s+(\S+)/.exec(fs.readFileSync("/proc/self/limits", "utf8"));
+    const m = /Max open files\s+(\S+)\s+(\S+)/.exec(fs.readFileSync(`/proc/${pid}/limits`, "utf8"));
     if (!m) return null;
     const n = (s: string): number => (s === "unlimited" ? Number.MAX_SAFE_INTEGER : Number(s));
     return { soft: n(m[1]!), hard: n(m[2]!) };

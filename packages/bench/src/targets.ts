@@ -1,25 +1,36 @@
-// The upstream and the four targets: direct to the upstream, the stage 11
-// solution proxy, the naive Node pipe proxy and nginx's stream proxy. Each
-// proxy is its own process, so its CPU and memory can be read from /proc.
+// The upstream and the targets: direct to the upstream, the stage 11
+// solution proxy, the learner's own stage 11 server (--learner), the naive
+// Node pipe proxy and nginx's stream proxy. Each proxy is its own process, so
+// its CPU and memory can be read from /proc.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { bundle } from "./build.ts";
+import { overridesFor } from "@xps/course/overrides";
+import { bundle, type Entry } from "./build.ts";
 import { fileURLToPath } from "node:url";
 import { atExit, spawnGuarded, type Child } from "./children.ts";
 import { freePorts, waitForPort } from "./proc.ts";
 
-export type TargetId = "direct" | "xps" | "naive" | "nginx";
-export const TARGET_IDS: readonly TargetId[] = ["direct", "xps", "naive", "nginx"];
-export const PROXY_IDS: readonly TargetId[] = ["xps", "naive", "nginx"];
+export type TargetId = "direct" | "xps" | "learner" | "naive" | "nginx";
+export const TARGET_IDS: readonly TargetId[] = ["direct", "xps", "learner", "naive", "nginx"];
+export const PROXY_IDS: readonly TargetId[] = ["xps", "learner", "naive", "nginx"];
 
 export const TARGET_LABELS: Record<TargetId, string> = {
   direct: "direct",
   xps: "stage 11 (xps)",
+  learner: "stage 11 (yours)",
   naive: "naive pipe",
   nginx: "nginx stream",
 };
+
+/**
+ * Open files every long-running child asks for (see children.ts). Node
+ * raises its soft limit to the hard one at start-up and children inherit
+ * it; only a privileged user gets more than the hard limit.
+ */
+export const CHILD_NOFILE = 65_536;
 
 export const NGINX_INSTALL_HINT = "sudo apt-get install nginx libnginx-mod-stream";
 
@@ -28,22 +39,43 @@ export const REPO_ROOT = path.resolve(HERE, "../../..");
 export const STAGE_DIR = path.join(REPO_ROOT, "stages/stage-11-upstream");
 const REGISTER = fileURLToPath(import.meta.resolve("@xps/course/variant"));
 
-/** The TypeScript entry of each Node target. */
-const NODE_SOURCES = { xps: path.join(STAGE_DIR, "server.ts"), naive: path.join(HERE, "naive-proxy.ts") } as const;
+/** The TypeScript entry of each Node target; xps and learner are the same server with other files in it. */
+const NODE_SOURCES = { xps: path.join(STAGE_DIR, "server.ts"), learner: path.join(STAGE_DIR, "server.ts"), naive: path.join(HERE, "naive-proxy.ts") } as const;
 type NodeTarget = keyof typeof NODE_SOURCES;
+/** XPS_VARIANT of the two stage servers: the reference's files, or the learner's (src/, or XPS_LEARNER_DIR). */
+const VARIANT = { xps: "solution", learner: "learner" } as const;
 
 /** The bundled Node targets (see build.ts), or null to run them under tsx. */
-let bundles: Record<NodeTarget, string> | null = null;
+let bundles: Partial<Record<NodeTarget, string>> | null = null;
 
-/** Bundle the stage 11 server and the naive proxy (or choose tsx) before any target starts. */
-export async function prepareNodeTargets(runner: "bundle" | "tsx"): Promise<void> {
+/** Targets that cannot run at all in this run, and why (a stub left, a file missing, a build error). */
+export const unavailable = new Map<TargetId, string>();
+
+/**
+ * Bundle the Node targets (or choose tsx) before any target starts: the
+ * stage 11 server with the reference's files, with the learner's files
+ * (when `learner`), and the naive proxy. A stage server that cannot be built
+ * is recorded in `unavailable` and the run goes on without it.
+ */
+export async function prepareNodeTargets(runner: "bundle" | "tsx", learner: boolean): Promise<void> {
+  const stages = (learner ? ["xps", "learner"] : ["xps"]) as ("xps" | "learner")[];
+  const entries: Record<string, Entry> = { naive: { file: NODE_SOURCES.naive } };
+  for (const id of stages) {
+    try {
+      const overrides = overridesFor(STAGE_DIR, { ...process.env, XPS_VARIANT: VARIANT[id] });
+      entries[id] = { file: NODE_SOURCES[id], overrides };
+    } catch (err) {
+      unavailable.set(id, (err as Error).message);
+    }
+  }
   if (runner === "tsx") {
     bundles = null;
     return;
   }
-  const { files, dir } = await bundle(NODE_SOURCES);
+  const { files, failed, dir } = await bundle(entries);
   process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
-  bundles = { xps: files.xps!, naive: files.naive! };
+  for (const [id, why] of Object.entries(failed)) unavailable.set(id as TargetId, `it does not build: ${why}`);
+  bundles = files;
 }
 
 /**
@@ -52,7 +84,7 @@ export async function prepareNodeTargets(runner: "bundle" | "tsx"): Promise<void
  */
 function nodeEntry(id: NodeTarget, profileDir: string | undefined, loader: string[] = []): string[] {
   const prof = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
-  return [...prof, ...(bundles === null ? ["--import", "tsx", ...loader, NODE_SOURCES[id]] : [bundles[id]])];
+  return [...prof, ...(bundles === null ? ["--import", "tsx", ...loader, NODE_SOURCES[id]] : [bundles[id]!])];
 }
 
 export interface Running {
@@ -104,6 +136,7 @@ export async function startUpstream(): Promise<Running> {
   const { child, port } = await startUntilListening("the upstream", async ([port]) => ({
     child: await spawnGuarded("upstream", process.execPath, ["--import", "tsx", path.join(HERE, "upstream.ts"), "--port", String(port)], {
       cwd: REPO_ROOT,
+      nofile: CHILD_NOFILE,
     }),
   }));
   return { id: "upstream", port, child };
@@ -116,13 +149,17 @@ export interface StartOptions {
   quiet: boolean;
 }
 
-/** The stage 11 reference server, started as `pnpm --filter stage-11 start` does, its first port proxying. */
-async function startXps(upstreamPort: number, opts: StartOptions): Promise<Running> {
+/**
+ * A stage 11 server, the reference's (xps) or the learner's, started as
+ * `pnpm --filter stage-11 start` does (with XPS_VARIANT=solution for the
+ * reference), its first port proxying.
+ */
+async function startStageServer(id: "xps" | "learner", upstreamPort: number, opts: StartOptions): Promise<Running> {
   const { child, port } = await startUntilListening(
-    "the stage 11 server",
+    id === "xps" ? "the stage 11 server" : "your stage 11 server",
     async (ports) => {
       const args = [
-        ...nodeEntry("xps", opts.profileDir, ["--import", REGISTER]),
+        ...nodeEntry(id, opts.profileDir, ["--import", REGISTER]),
         "--ports",
         ports.join(","),
         "--upstream",
@@ -130,7 +167,7 @@ async function startXps(upstreamPort: number, opts: StartOptions): Promise<Runni
       ];
       const env: NodeJS.ProcessEnv = {
         ...process.env,
-        XPS_VARIANT: "solution",
+        XPS_VARIANT: VARIANT[id],
         XPS_STAGE_DIR: STAGE_DIR,
         NO_COLOR: "1",
         FORCE_COLOR: "0",
@@ -138,11 +175,11 @@ async function startXps(upstreamPort: number, opts: StartOptions): Promise<Runni
       if (opts.quiet) env.XPS_LOG = "quiet";
       else delete env.XPS_LOG;
       delete env.XPS_DEBUG;
-      return { child: await spawnGuarded("xps", process.execPath, args, { cwd: STAGE_DIR, env }) };
+      return { child: await spawnGuarded(id, process.execPath, args, { cwd: STAGE_DIR, env, nofile: CHILD_NOFILE }) };
     },
     4,
   );
-  return { id: "xps", port, child };
+  return { id, port, child };
 }
 
 async function startNaive(upstreamPort: number, profileDir?: string): Promise<Running> {
@@ -151,7 +188,7 @@ async function startNaive(upstreamPort: number, profileDir?: string): Promise<Ru
       "naive",
       process.execPath,
       [...nodeEntry("naive", profileDir), "--port", String(port), "--upstream", `127.0.0.1:${upstreamPort}`],
-      { cwd: REPO_ROOT },
+      { cwd: REPO_ROOT, nofile: CHILD_NOFILE },
     ),
   }));
   return { id: "naive", port, child };
@@ -210,7 +247,8 @@ async function startNginx(upstreamPort: number, info: NginxInfo): Promise<Runnin
         `error_log ${path.join(dir, "error.log")} warn;`,
         `pid ${path.join(dir, "nginx.pid")};`,
         ...(info.streamModule ? [`load_module ${info.streamModule};`] : []),
-        "events { worker_connections 8192; }",
+        // Every proxied connection counts twice (client and upstream): room for the idle-scaling workload.
+        `events { worker_connections ${CHILD_NOFILE}; }`,
         "stream {",
         "  server {",
         `    listen 127.0.0.1:${port};`,
@@ -221,7 +259,7 @@ async function startNginx(upstreamPort: number, info: NginxInfo): Promise<Runnin
       ].join("\n"),
     );
     const args = ["-p", dir, "-c", conf, ...(info.hasDashE ? ["-e", path.join(dir, "error.log")] : [])];
-    const child = await spawnGuarded("nginx", info.bin, args, { cwd: dir, removeDir: dir });
+    const child = await spawnGuarded("nginx", info.bin, args, { cwd: dir, removeDir: dir, nofile: CHILD_NOFILE });
     return { child, cleanup };
   });
   return { id: "nginx", port, child, cleanup };
@@ -233,7 +271,11 @@ export async function startTarget(id: TargetId, upstream: Running, opts: StartOp
     case "direct":
       return { id, port: upstream.port, child: null };
     case "xps":
-      return startXps(upstream.port, opts);
+    case "learner": {
+      const why = unavailable.get(id);
+      if (why !== undefined) throw new Error(why);
+      return startStageServer(id, upstream.port, opts);
+    }
     case "naive":
       return startNaive(upstream.port, opts.profileDir);
     case "nginx":
@@ -242,9 +284,9 @@ export async function startTarget(id: TargetId, upstream: Running, opts: StartOp
   }
 }
 
-/** The stage 11 server's SIGUSR2 stats line (needs a process started with quiet: false). */
+/** A stage 11 server's SIGUSR2 stats line (needs a process started with quiet: false). */
 export async function xpsStats(t: Running, timeoutMs = 3000): Promise<Record<string, number> | null> {
-  if (t.id !== "xps" || t.child === null) return null;
+  if ((t.id !== "xps" && t.id !== "learner") || t.child === null) return null;
   const line = t.child.waitForLine(/ : stats \{/, timeoutMs, false);
   t.child.signal("SIGUSR2");
   const got = await line;
@@ -254,4 +296,37 @@ export async function xpsStats(t: Running, timeoutMs = 3000): Promise<Record<str
   } catch {
     return null;
   }
+}
+
+/**
+ * One GET /small through a target, on a connection of its own: null when a
+ * whole answer came, else why not. For a stage server the reason is the
+ * first TODO its log names (a pristine skeleton's), or its last error line.
+ */
+export async function probe(t: Running, timeoutMs = 5000): Promise<string | null> {
+  const failed = await new Promise<string | null>((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port: t.port });
+    let got = "";
+    const done = (why: string | null): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(why);
+    };
+    const timer = setTimeout(() => done(`no whole answer to GET /small within ${timeoutMs / 1000} s`), timeoutMs);
+    socket.once("connect", () => socket.write("GET /small HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
+    socket.on("data", (d: Buffer) => {
+      got += d.toString("latin1");
+      const end = got.indexOf("\r\n\r\n");
+      if (end >= 0 && got.length - end - 4 >= 100) done(got.startsWith("HTTP/1.1 200") ? null : `answered ${got.split("\r\n")[0]}`);
+    });
+    socket.on("error", (err) => done(`GET /small: ${err.message}`));
+    socket.on("end", () => done(`GET /small: the connection was closed after ${got.length} bytes`));
+  });
+  if (failed === null || t.child === null) return failed;
+  await new Promise((r) => setTimeout(r, 200)); // let its log lines arrive
+  const log = t.child.log();
+  const todo = log.find((l) => /TODO \d+ is not done yet/.test(l));
+  const error = [...log].reverse().find((l) => /\[ERROR\]/.test(l));
+  const line = todo ?? error;
+  return line ? `${failed}; its log: ${line.replace(/^\S*\[ERROR\]\s*/, "").trim()}` : failed;
 }
