@@ -905,10 +905,7 @@ async function main(): Promise<void> {
     say(`  fewer than ${RATIO_REPS} repetitions: the ratio verdicts of this run are provisional`);
   }
   if (s.learner) say(`  --learner: your stage 11 server (${process.env.XPS_LEARNER_DIR ?? "stages/stage-11-upstream/src"}) runs beside the reference`);
-  for (const [id, why] of unavailable) {
-    say(`  ${TARGET_LABELS[id]} cannot run, so its rows say it failed: ${why}`);
-    res.skipped.push({ target: id, workload: "*", reason: why });
-  }
+  for (const [id, why] of unavailable) res.skipped.push({ target: id, workload: "*", reason: `it cannot run, so its rows say it failed: ${why}` });
   for (const sk of res.skipped) say(`  skipped ${sk.target === "*" ? "" : `${TARGET_LABELS[sk.target]} `}(${sk.workload === "*" ? "all workloads" : sk.workload}): ${sk.reason}`);
 
   say(

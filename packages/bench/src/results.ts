@@ -426,7 +426,7 @@ export function summarise(res: BenchResults): Row[] {
     }
   }
   const scale = res.idlescale ?? [];
-  for (const n of s.idleScaleCounts) {
+  for (const n of s.idleScaleCounts ?? []) {
     const runs = scale.filter((r) => r.idle === n);
     if (runs.length === 0) continue;
     const reps = s.reps.idlescale;
@@ -602,7 +602,7 @@ function judgeTarget(rows: Row[], res: BenchResults, me: "xps" | "learner"): Ver
 
   const scale = (res.idlescale ?? []).filter((r) => r.target === me);
   if (scale.length > 0 || s.only.includes("idlescale")) {
-    const counts = s.idleScaleCounts;
+    const counts = s.idleScaleCounts ?? [];
     const top = counts[counts.length - 1] ?? 0;
     const rateAt = (n: number): (number | null)[] => byRep(scale.filter((r) => r.idle === n), me, s.reps.idlescale, (r) => (r.error !== null ? null : r.rps));
     const ratio = top > 0 ? ratioSpread(rateAt(top), rateAt(0)) : null;
