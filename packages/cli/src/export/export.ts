@@ -44,7 +44,7 @@ export const AUTHORS_ONLY_DOCS = new Set(["instructors.md", "performance.md"]);
 export const COURSE_ONLY_BEGIN = "<!-- course-only -->";
 export const COURSE_ONLY_END = "<!-- /course-only -->";
 /** Commands that fail where a stage's reference is withheld; the export's pages must not offer them. */
-const AUTHOR_COMMANDS = /XPS_VARIANT=solution|--solution\b|pnpm demo\b|pnpm verify\b|pnpm bench\b/;
+const AUTHOR_COMMANDS = /XPS_VARIANT=solution|--solution\b|pnpm demo\b|pnpm verify\b|pnpm bench\b|pnpm mutate\b/;
 const CODE = /\.(?:[cm]?[jt]s|tsx|jsx)$/;
 
 export function copyTree(from: string, to: string, skip: (rel: string, name: string) => boolean = () => false, rel = ""): number {
