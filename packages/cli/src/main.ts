@@ -137,7 +137,9 @@ program
   .addOption(new Option("--format <f...>", "output formats (repeatable)").choices(["table", "json", "gradescope", "junit", "csv"]))
   .option("--out <dir>", "where the json, gradescope, junit and csv files go (default: .xps/grades)")
   .option("--milestone-timeout <s>", "time limit of every milestone test, in seconds (default: each test's own, 60 s or 30 s)")
-  .option("--run-timeout <s>", "time limit of one submission's run of one stage, in seconds; a run that hangs is stopped and scores what passed", "600")
+  .option("--run-timeout <s>", "time limit of one submission's whole run of one stage, in seconds; what has not finished by then scores 0", "600")
+  .option("--sandbox <kind>", "how learner code is isolated: auto (the strongest here), bubblewrap, namespaces (root), none (limits and Node's permission model only), off", "auto")
+  .option("--hidden-visibility <v>", "Gradescope visibility of hidden milestones: visible, hidden, after_due_date, after_published", "after_published")
   .option("-q, --quiet", "no progress lines")
   .action(async (opts) => {
     const { gradeCommand } = await import("./grade/command.ts");
@@ -146,12 +148,16 @@ program
 
 program
   .command("export")
-  .description("write a learner distribution of the course with the stages up to N and no solution of stage N or later (instructors)")
-  .addArgument(new Argument("<kind>", "what to export").choices(["student"]))
+  .description("write a learner distribution of the course (student), a Gradescope autograder bundle (gradescope) or a GitHub Classroom workflow (classroom) (instructors)")
+  .addArgument(new Argument("<kind>", "what to export").choices(["student", "gradescope", "classroom"]))
   .argument("<out>", "the folder to write (must not exist, or be empty)")
-  .requiredOption("--through <n>", "the last stage to release (its solution, and every later one, stays out)")
+  .option("--through <n>", "student: the last stage to release (its solution, and every later one, stays out)")
+  .option("--stage <n>", "gradescope, classroom: the stage the assignment grades")
+  .option("--tests <dir>", "gradescope: the hidden tests to bundle (DIR/stage-NN/, as xps grade --tests takes)")
+  .option("--run-timeout <s>", "gradescope: time limit of the submission's whole run, in seconds", "600")
+  .option("--hidden-visibility <v>", "gradescope: visibility of hidden milestones (visible, hidden, after_due_date, after_published)", "after_published")
   .option("--force", "write into OUT even when it is not empty (its old contents are removed)")
-  .option("--install", "then run pnpm install and pnpm test --filter stage-N in OUT (needs the npm registry)")
+  .option("--install", "student: then run pnpm install and pnpm test --filter stage-N in OUT (needs the npm registry)")
   .action(async (kind: string, out: string, opts) => {
     const { exportCommand } = await import("./export/command.ts");
     done(await exportCommand(kind, out, opts));

@@ -93,7 +93,13 @@ export function milestoneOutcomes(
     const base = { ...m, hidden: m.hidden ?? false, tests, earned: 0 };
     // A hidden milestone, or a test from a hidden file: no code, no paths.
     const secret = (file?: string): boolean => m.hidden === true || (file !== undefined && (opts.hiddenPaths ?? []).some((p) => file.startsWith(p)));
-    const clean = (text: string, file?: string): string => cleanMessage(explainTimeout(text), secret(file) ? { hiddenPaths: opts.hiddenPaths ?? [] } : {});
+    // A hidden test's message keeps only its first line (what the test says
+    // went wrong): the rest (a server's log, the bytes it sent) is the
+    // learner's code talking, and could carry the hidden test's own source.
+    const clean = (text: string, file?: string): string => {
+      const t = cleanMessage(explainTimeout(text), secret(file) ? { hiddenPaths: opts.hiddenPaths ?? [] } : {});
+      return secret(file) ? firstLine(t).slice(0, 300) : t;
+    };
     if (opts.selected && !opts.selected.includes(m.id)) return { ...base, status: "not run", reason: "not selected", message: "" };
     const failed = tests.filter((t) => t.status === "failed");
     if (failed.length > 0) {
@@ -103,20 +109,20 @@ export function milestoneOutcomes(
       });
       return { ...base, status: "failed", reason: firstLine(clean(failed[0]!.message || "failed", failed[0]!.file)), message: messages.join("\n\n") };
     }
-    const hung = tests.filter((t) => run.hung.includes(t.name));
-    if (hung.length > 0) {
-      const reason = `the run was stopped after ${stoppedAfter} while "${hung[0]!.name}" was still running (it hung)`;
+    const hung = tests.filter((t) => run.running.includes(t.name));
+    if (hung.length > 0 && run.timedOut) {
+      const reason = `the run was stopped after ${stoppedAfter} while "${hung[0]!.name}" was still running; it scores 0`;
       return { ...base, status: "failed", reason, message: reason };
     }
     const pending = tests.filter((t) => t.status === "pending");
     if (pending.length > 0) {
-      const inHungFile = pending.find((t) => run.hungFiles.includes(t.file));
-      const where = inHungFile ? inHungFile.file.split("/").slice(-2).join("/") : "";
+      const inOpenFile = pending.find((t) => run.runningFiles.includes(t.file));
+      const where = inOpenFile ? inOpenFile.file.split("/").slice(-2).join("/") : "";
       const reason = !run.timedOut
-        ? `did not run: vitest stopped before it (exit code ${run.exitCode})`
-        : inHungFile
-          ? `did not finish: the run was stopped after ${stoppedAfter} while ${secret(inHungFile.file) ? "a hidden test file" : where} was running (a test in it hung: an endless loop, or a wait that never ends)`
-          : `did not run: the run was stopped after ${stoppedAfter} (another test hung)`;
+        ? "did not finish: the run ended before it did; it scores 0"
+        : inOpenFile
+          ? `did not finish: the run was stopped after ${stoppedAfter} while ${secret(inOpenFile.file) ? "a hidden test file" : where} was running; it scores 0`
+          : `did not run: the run was stopped after ${stoppedAfter}; it scores 0`;
       return { ...base, status: "failed", reason, message: reason };
     }
     const ran = tests.filter((t) => t.status === "passed");
@@ -130,7 +136,7 @@ export function milestoneOutcomes(
         : run.timedOut
           ? `no test of it ran: the run was stopped after ${stoppedAfter}`
           : !run.finished
-            ? `no test of it ran: vitest did not run (exit code ${run.exitCode}): ${firstLine(cleanMessage(run.output)) || "no output"}`
+            ? `no test of it ran: vitest did not run: ${firstLine(cleanMessage(run.error ?? run.output)) || "no output"}`
             : "no test of it ran";
       const detail = run.fileErrors[0] ? `${why}\n${clean(run.fileErrors[0].message, run.fileErrors[0].file)}` : why;
       return { ...base, status: "failed", reason: why, message: secret(run.fileErrors[0]?.file) ? why : detail };

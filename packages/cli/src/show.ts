@@ -4,7 +4,7 @@
 // difference is, the server's log, the hint and the replay command).
 import pc from "picocolors";
 import { describeDifference } from "@xps/testkit/report";
-import type { ReporterEvent } from "@xps/testkit/results";
+import type { RunEvent } from "@xps/testkit/runner";
 import type { StageMeta } from "./context.ts";
 import { cleanMessage, firstLine, type MilestoneOutcome } from "./milestones.ts";
 import type { Variant } from "./runner.ts";
@@ -77,7 +77,7 @@ export class Progress {
     this.tty = Boolean(out.isTTY) && !process.env.CI;
   }
 
-  event(e: ReporterEvent): void {
+  event(e: RunEvent): void {
     if (e.type === "collected") this.total += e.tests.length;
     else if (e.type === "test-start") this.current = e.name;
     else if (e.type === "test-end") this.done++;

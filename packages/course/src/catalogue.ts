@@ -15,7 +15,7 @@ import type { Entry } from "./mistakes.ts";
 import { hintSections } from "./checks.ts";
 import { render, skeletonHeader, type Placed } from "./skeleton.ts";
 import { moduleText, repoRoot, type StageMeta } from "./stages.ts";
-import { runVitestAsync, type TestRun } from "./vitest-run.ts";
+import { runSuite, type TestRun } from "../../testkit/src/runner.ts";
 
 export interface CatalogueResult {
   total: number;
@@ -124,7 +124,7 @@ export function writeFiles(dir: string, files: Map<string, string>): void {
 export function runWith(stage: StageMeta, dir: string, milestones: string[], extra: NodeJS.ProcessEnv = {}, timeoutMs?: number): Promise<TestRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, XPS_VARIANT: "learner", XPS_LEARNER_DIR: dir, XPS_RESULTS: "off", ...extra };
   const pattern = `^(${milestones.map((m) => m.toUpperCase()).join("|")}) `;
-  return runVitestAsync(stage.dir, env, ["-t", pattern], timeoutMs);
+  return runSuite(stage.dir, env, { pattern, timeoutMs });
 }
 
 interface Outcome {
@@ -176,12 +176,10 @@ export async function checkCatalogue(stage: StageMeta, root: string = repoRoot, 
         results.push({ entry, problem: (err as Error).message });
       }
     }
-    // Milestones that run the server in a child process take every entry in
-    // one vitest run per batch (XPS_MISTAKES); in-process checks load the
-    // learner's modules once per run, so those entries get a run each.
-    const inProcess = new Set((stage.milestones ?? []).filter((m) => m.inProcess).map((m) => m.id));
-    const single = ready.filter((x) => inProcess.has(x.entry.caughtBy));
-    const batched = ready.filter((x) => !inProcess.has(x.entry.caughtBy));
+    // Every entry goes in one vitest run per batch (XPS_MISTAKES): servers and
+    // in-process checks' probes both run in child processes, each with the
+    // mistake's files.
+    const batched = ready;
     const batches: (typeof batched)[] = Array.from({ length: Math.min(width, batched.length) }, () => []);
     batched.forEach((x, i) => batches[i % batches.length]!.push(x));
     const jobs: (() => Promise<Outcome[]>)[] = [
@@ -190,7 +188,6 @@ export async function checkCatalogue(stage: StageMeta, root: string = repoRoot, 
         const r = await runWith(stage, baseDir, [...new Set(list.map((x) => x.milestone))], { XPS_MISTAKES: JSON.stringify(list) });
         return batch.map((x) => judge(stage, x.entry, r, ` [mistake ${x.entry.id}]`));
       }),
-      ...single.map((x) => async () => [judge(stage, x.entry, await runWith(stage, x.dir, [x.entry.caughtBy]))]),
     ];
     results.push(...(await pool(jobs, width, (job) => job())).flat());
     const b = await base;

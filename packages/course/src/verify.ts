@@ -33,7 +33,7 @@ import { checkGuides, checkHints, checkMarkers, type Problem } from "./checks.ts
 import { checkView, typecheckView } from "./view-check.ts";
 import { checkCatalogue } from "./catalogue.ts";
 import { stageName } from "./skeleton.ts";
-import { runVitest, type TestRun } from "./vitest-run.ts";
+import { runSuite, type TestRun } from "../../testkit/src/runner.ts";
 import { canaryCopy, cleanEnv, exportStudent, installAndTest, missingCanaries, scanExport } from "../../cli/src/export/export.ts";
 import { AWKWARD_FOLDER, checkAwkwardPath } from "./path-check.ts";
 import { readResultsIn } from "../../cli/src/export/results.ts";
@@ -112,7 +112,7 @@ record(
 for (const pkg of fs.readdirSync(path.join(repoRoot, "packages")).sort()) {
   const dir = path.join(repoRoot, "packages", pkg);
   if (!fs.existsSync(path.join(dir, "test"))) continue;
-  const r = runVitest(dir, process.env);
+  const r = await runSuite(dir, process.env);
   record(`unit tests of @xps/${pkg} (${r.passed.length} passed)`, r.ok && r.failed.length === 0, r.ok ? r.failed.map((f) => f.name) : [r.error ?? "vitest failed", ...tail(r.output, 15)]);
 }
 
@@ -147,9 +147,8 @@ for (const stage of stages) {
     record(`${stage.name}: its view can be made`, false, [(err as Error).message]);
     viewCell = "failed!";
   }
-  const env: NodeJS.ProcessEnv = { ...process.env, XPS_VARIANT: "solution" };
-  delete env.XPS_LEARNER_DIR;
-  const sol = runVitest(stage.dir, env);
+  const env: NodeJS.ProcessEnv = { ...process.env, XPS_VARIANT: "solution", XPS_LEARNER_DIR: "" };
+  const sol = await runSuite(stage.dir, env);
   const declared = (stage.milestones ?? []).map((m) => m.id.toUpperCase());
   const names = [...sol.passed, ...sol.failed.map((f) => f.name)];
   const stray = names.filter((n) => !declared.some((d) => n.startsWith(`${d} `)));
@@ -173,7 +172,7 @@ for (const stage of stages) {
     if (previous === undefined) record(name, false, ["there is no earlier stage"]);
     else {
       const pattern = `^(${stage.lessons.map((m) => m.toUpperCase()).join("|")}) `;
-      const r = runVitest(stage.dir, { ...env, XPS_SERVER_STAGE_DIR: previous.dir, XPS_RESULTS: "off" }, ["-t", pattern]);
+      const r = await runSuite(stage.dir, { ...env, XPS_SERVER_STAGE_DIR: previous.dir, XPS_RESULTS: "off" }, { pattern });
       const lessonTests = [...r.passed, ...r.failed.map((f) => f.name)].filter((n) => new RegExp(pattern).test(n));
       const passing = r.passed.filter((n) => new RegExp(pattern).test(n));
       record(
@@ -198,7 +197,7 @@ for (const stage of stages) {
     fs.mkdirSync(path.join(stage.dir, ".xps"), { recursive: true });
     const tmp = fs.mkdtempSync(path.join(stage.dir, ".xps", "pristine-"));
     writeSkeleton(stage.name, tmp);
-    const skel = runVitest(stage.dir, { ...process.env, XPS_VARIANT: "learner", XPS_LEARNER_DIR: tmp });
+    const skel = await runSuite(stage.dir, { ...process.env, XPS_VARIANT: "learner", XPS_LEARNER_DIR: tmp });
     fs.rmSync(tmp, { recursive: true, force: true });
     const ran = [...skel.passed, ...skel.failed.map((f) => f.name)];
     const missing = names.filter((n) => !ran.includes(n));
@@ -238,9 +237,8 @@ for (const stage of stages) {
 // as on a fresh machine, whatever this machine has installed or cached.
 for (const stage of stages.filter((s) => s.name === "stage-11")) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "xps-verify-browser-"));
-  const env: NodeJS.ProcessEnv = { ...process.env, XPS_VARIANT: "solution", XPS_HIDE_SYSTEM_BROWSERS: "1", TMPDIR: tmp, XPS_RESULTS: "off" };
-  delete env.XPS_LEARNER_DIR;
-  const r = runVitest(stage.dir, env, ["-t", "^M10 "]);
+  const env: NodeJS.ProcessEnv = { ...process.env, XPS_VARIANT: "solution", XPS_HIDE_SYSTEM_BROWSERS: "1", TMPDIR: tmp, XPS_RESULTS: "off", XPS_LEARNER_DIR: "" };
+  const r = await runSuite(stage.dir, env, { pattern: "^M10 " });
   fs.rmSync(tmp, { recursive: true, force: true });
   const m10 = { ...r, passed: r.passed.filter((n) => n.startsWith("M10 ")), failed: r.failed.filter((f) => f.name.startsWith("M10 ")) };
   record(

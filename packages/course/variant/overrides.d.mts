@@ -26,4 +26,5 @@ export declare function stageDirs(root: string): { dir: string; meta: StageMetaJ
 export declare function withheldReferences(stageDir: string, view?: Map<string, ViewModule>): string[];
 export declare function ownCandidates(stageDir: string, view?: Map<string, ViewModule>): Map<string, { dir: string; meta: StageMetaJson }>;
 export declare function ownFilesFor(stageDir: string, env?: NodeJS.ProcessEnv, view?: Map<string, ViewModule>): Map<string, { stage: string; file: string }>;
+export declare function viewOverrides(stageDir: string): { map: Map<string, string | null>; view: Map<string, ViewModule> };
 export declare function overridesFor(stageDir: string, env?: NodeJS.ProcessEnv): Map<string, string | null>;

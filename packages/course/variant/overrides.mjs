@@ -143,6 +143,21 @@ export function ownFilesFor(stageDir, env = process.env, view) {
 }
 
 /**
+ * The stage's view alone, learner files left out: reference file -> its view
+ * file (absolute real paths), or -> null for a module the view does not hold.
+ * This is what the test runner loads: a learner's module is only ever loaded
+ * in a child process (a server, or an in-process check's probe).
+ */
+export function viewOverrides(stageDir) {
+  const meta = readStageMeta(stageDir);
+  const root = findRepoRoot(stageDir);
+  const { map: viewMap, view } = writeView(root, meta.stage, viewDir(stageDir));
+  const map = new Map();
+  for (const [ref, target] of viewMap) map.set(real(ref), target === null ? null : real(target));
+  return { map, view };
+}
+
+/**
  * What the stage's server and tests load instead of each reference file:
  * reference file -> file to load (absolute real paths), or -> null for a
  * module that the stage's view does not hold (importing it is an error).
@@ -156,9 +171,7 @@ export function overridesFor(stageDir, env = process.env) {
   const root = findRepoRoot(stageDir);
   const variant = variantName(env);
   const dirOfView = viewDir(stageDir);
-  const { map: viewMap, view } = writeView(root, meta.stage, dirOfView);
-  const map = new Map();
-  for (const [ref, target] of viewMap) map.set(real(ref), target === null ? null : real(target));
+  const { map, view } = viewOverrides(stageDir);
   // A module that the learner's file stands for is reached by its reference
   // path and, from inside the view (a package's imports of its own name
   // resolve there), by its view path.

@@ -5,7 +5,7 @@
 // broken one.
 import path from "node:path";
 import { expect, test } from "vitest";
-import { runVitest } from "@xps/course/vitest-run";
+import { runSuite } from "@xps/testkit/runner";
 
 const BREAKS: Record<string, string[]> = {
   "proxy-ignores-refusal": ["F1"],
@@ -34,9 +34,9 @@ test("every fault test is broken by one of the fixtures", async () => {
 });
 
 for (const [fixture, tests] of Object.entries(BREAKS)) {
-  test(`the fixture "${fixture}" makes ${tests.join(", ")} fail`, () => {
+  test(`the fixture "${fixture}" makes ${tests.join(", ")} fail`, async () => {
     const pattern = `^(${tests.join("|")}) `;
-    const run = runVitest(dir, { ...process.env, XPS_FAULT_FIXTURE: fixture }, ["test/faults.test.ts", "-t", pattern]);
+    const run = await runSuite(dir, { XPS_FAULT_FIXTURE: fixture }, { files: ["test/faults.test.ts"], pattern });
     expect(run.ok, `vitest did not run: ${run.error}\n${run.output.slice(-2000)}`).toBe(true);
     const ran = [...run.passed, ...run.failed.map((f) => f.name)].filter((n) => tests.some((t) => n.startsWith(`${t} `)));
     expect(ran.length, `the run against ${fixture} ran none of ${tests.join(", ")}`).toBe(tests.length);

@@ -1,5 +1,3 @@
-export declare const EVENT_PREFIX: string;
-
 export interface TestRecord {
   name: string;
   file: string;
@@ -19,14 +17,6 @@ export interface RunReport {
   unhandledErrors: string[];
 }
 
-export type ReporterEvent =
-  | { type: "collected"; file: string; tests: string[] }
-  | { type: "file-start"; file: string }
-  | { type: "test-start"; name: string; file: string }
-  | { type: "test-end"; test: TestRecord }
-  | { type: "file-end"; file: string; errors: string[] }
-  | { type: "run-end"; reason: string };
-
 export interface MilestoneResult {
   status: "passed" | "failed";
   tests: number;
@@ -40,7 +30,7 @@ export interface StageResults {
   variant: "learner" | "solution";
   updatedAt: string;
   milestones: Record<string, MilestoneResult>;
-  tests: { name: string; milestone: string | null; status: "passed" | "failed"; at: string; message: string }[];
+  tests: { name: string; milestone: string | null; status: "passed" | "failed"; at: string; durationMs?: number; message: string }[];
 }
 
 export declare function milestoneOf(name: string): string | null;
@@ -52,4 +42,9 @@ export declare function mergeResults(
   previous: StageResults | null,
   run: { stage: string; variant: "learner" | "solution"; at: string; tests: TestRecord[]; declared: { id: string }[] },
 ): StageResults;
-export default class XpsReporter {}
+export declare function testRecord(tc: unknown): TestRecord;
+export default class XpsReporter {
+  constructor(env?: NodeJS.ProcessEnv);
+  onInit(vitest: unknown): void;
+  onTestRunEnd(modules: readonly unknown[], unhandledErrors: readonly unknown[], reason: string): void;
+}

@@ -1,23 +1,19 @@
 // The xps reporter: a vitest reporter every stage registers (see
-// vitest-config.mjs) beside vitest's default one. Plain JavaScript, so vitest
+// vitest-config.mjs) beside vitest's default one, and that the course's
+// runner (runner.ts) calls after its own runs. Plain JavaScript, so vitest
 // loads it natively before any TypeScript loader.
 //
-// 1. After every run it records the learner's progress, milestone by
-//    milestone, in <repo root>/.xps/results/<stage>.json (git-ignored), so
-//    `pnpm test --filter stage-10` and `pnpm xps test stage-10` both update
-//    what `pnpm xps status` shows. Runs of the reference go to
-//    <stage>.solution.json instead. Runs whose XPS_LEARNER_DIR points away
-//    from the stage's src/ (verify's pristine skeletons, grading) and runs
-//    with XPS_RESULTS=off are not recorded.
-// 2. For the xps command (which runs vitest with this reporter alone):
-//    XPS_EVENTS=1 prints one line per event on stdout ("@@xps {json}"), so the
-//    command can show progress and knows what ran before a hang; and
-//    XPS_REPORT_FILE=path writes the whole run there as JSON.
+// After every run it records the learner's progress, milestone by
+// milestone, in <repo root>/.xps/results/<stage>.json (git-ignored), so
+// `pnpm test --filter stage-10` and `pnpm xps test stage-10` both update
+// what `pnpm xps status` shows. Runs of the reference go to
+// <stage>.solution.json instead. Runs whose XPS_LEARNER_DIR points away
+// from the stage's src/ (verify's pristine skeletons, grading) and runs
+// with XPS_RESULTS=off are not recorded.
 import fs from "node:fs";
 import path from "node:path";
 import { findRepoRoot, readStageMeta, variantName } from "@xps/course/overrides";
 
-export const EVENT_PREFIX = "@@xps ";
 const MILESTONE = /^([A-Z]+\d+) /;
 
 /** "M7 the pipe module's own rules: threshold" -> "m7"; null for a name without a milestone prefix. */
@@ -64,7 +60,8 @@ export function errorText(errors) {
     .join("\n");
 }
 
-function testRecord(tc) {
+/** A vitest test case as the course keeps it. */
+export function testRecord(tc) {
   const r = tc.result();
   const d = tc.diagnostic();
   const out = {
@@ -93,7 +90,7 @@ export function mergeResults(previous, run) {
   if (partial && previous) for (const t of previous.tests ?? []) tests.set(t.name, t);
   for (const t of run.tests) {
     if (t.status === "passed" || t.status === "failed") {
-      tests.set(t.name, { name: t.name, milestone: t.milestone, status: t.status, at: run.at, message: firstLine(t.message) });
+      tests.set(t.name, { name: t.name, milestone: t.milestone, status: t.status, at: run.at, durationMs: t.durationMs, message: firstLine(t.message) });
     }
   }
   const milestones = {};
@@ -117,52 +114,24 @@ function firstLine(text) {
 }
 
 export default class XpsReporter {
-  constructor() {
+  /** `env`: the run's environment (default: this process's). */
+  constructor(env = process.env) {
     this.root = process.cwd();
-    this.events = process.env.XPS_EVENTS === "1";
+    this.env = env;
   }
 
   onInit(vitest) {
     this.root = vitest.config.root;
   }
 
-  emit(event) {
-    if (this.events) process.stdout.write(`${EVENT_PREFIX}${JSON.stringify(event)}\n`);
-  }
-
-  onTestModuleCollected(m) {
-    this.emit({ type: "collected", file: m.moduleId, tests: [...m.children.allTests()].map((t) => t.fullName) });
-  }
-
-  onTestModuleStart(m) {
-    this.emit({ type: "file-start", file: m.moduleId });
-  }
-
-  onTestCaseReady(tc) {
-    this.emit({ type: "test-start", name: tc.fullName, file: tc.module.moduleId });
-  }
-
-  onTestCaseResult(tc) {
-    this.emit({ type: "test-end", test: testRecord(tc) });
-  }
-
-  onTestModuleEnd(m) {
-    const errors = m.errors();
-    this.emit({ type: "file-end", file: m.moduleId, errors: errors.map((e) => errorText([e])) });
-  }
-
   onTestRunEnd(modules, unhandledErrors, reason) {
-    const at = new Date().toISOString();
-    const tests = modules.flatMap((m) => [...m.children.allTests()].map(testRecord));
     const report = {
-      at,
+      at: new Date().toISOString(),
       reason,
-      tests,
+      tests: modules.flatMap((m) => [...m.children.allTests()].map(testRecord)),
       fileErrors: modules.flatMap((m) => m.errors().map((e) => ({ file: m.moduleId, message: errorText([e]) }))),
       unhandledErrors: unhandledErrors.map((e) => errorText([e])),
     };
-    this.emit({ type: "run-end", reason });
-    if (process.env.XPS_REPORT_FILE) fs.writeFileSync(process.env.XPS_REPORT_FILE, JSON.stringify(report));
     try {
       this.record(report);
     } catch (err) {
@@ -177,10 +146,10 @@ export default class XpsReporter {
     } catch {
       return; // not a stage
     }
-    if (!shouldRecord(this.root, process.env)) return;
-    const variant = variantName(process.env);
+    if (!shouldRecord(this.root, this.env)) return;
+    const variant = variantName(this.env);
     const root = findRepoRoot(this.root);
-    const file = resultsFile(root, meta.name, variant, process.env);
+    const file = resultsFile(root, meta.name, variant, this.env);
     let previous = null;
     try {
       previous = JSON.parse(fs.readFileSync(file, "utf8"));

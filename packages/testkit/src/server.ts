@@ -13,7 +13,7 @@ import { innerPid, learnerEnv, sandboxFromEnv, sandboxed } from "./sandbox.ts";
 import { startChild, type Child } from "./spawn.ts";
 import type { LineLog } from "@xps/utils/lines";
 
-const REGISTER = fileURLToPath(import.meta.resolve("@xps/course/variant"));
+export const REGISTER = fileURLToPath(import.meta.resolve("@xps/course/variant"));
 
 export interface ServerStats {
   listeners: number;

@@ -7,12 +7,39 @@
 // JSON list of an instructor's hidden milestones, ids "x1", "x2", ..., which
 // hidden test files use like declared ones) and XPS_MILESTONE_TIMEOUT_MS
 // (one time limit for every milestone test, instead of each test's own).
+//
+// A milestone flagged "inProcess" calls the learner's modules directly: its
+// tests run each check in a probe (probe.ts), a child process, and judge the
+// probe's observations here, against the reference's recorded ones.
 import path from "node:path";
-import { test } from "vitest";
 import { findStageDir, readStageMeta, variantName, type StageMetaJson } from "@xps/course/overrides";
 import { TodoError } from "@xps/utils";
+import { Describer, PROBE_CHILD, judge, nonce, probeTarget, readChannel, readObservations, recordObservations, type ProbeChannel } from "./probe.ts";
 import { MilestoneFailure, formatTranscript, type Transcript } from "./report.ts";
-import { startStageServer, type StageServer, type StartOptions } from "./server.ts";
+import { REGISTER, startLearnerProcess, startStageServer, type StageServer, type StartOptions } from "./server.ts";
+
+// A probe child registers no test: it does without vitest (a second or more to load).
+const vitest = probeTarget === null ? await import("vitest") : null;
+const test = vitest?.test;
+
+type Hook = () => unknown;
+const probeHooks: { beforeEach: Hook[]; afterEach: Hook[]; afterAll: Hook[] } = { beforeEach: [], afterEach: [], afterAll: [] };
+
+/** vitest's hook in the test runner; in a probe child, run around the one check it runs. Test files with in-process checks use these. */
+export function beforeEach(fn: Hook): void {
+  if (vitest) vitest.beforeEach(async () => void (await fn()));
+  else probeHooks.beforeEach.push(fn);
+}
+
+export function afterEach(fn: Hook): void {
+  if (vitest) vitest.afterEach(async () => void (await fn()));
+  else probeHooks.afterEach.push(fn);
+}
+
+export function afterAll(fn: Hook): void {
+  if (vitest) vitest.afterAll(async () => void (await fn()));
+  else probeHooks.afterAll.push(fn);
+}
 
 export interface MilestoneMeta {
   id: string;
@@ -21,6 +48,8 @@ export interface MilestoneMeta {
   hint?: string;
   /** An instructor's hidden milestone (from XPS_HIDDEN_MILESTONES): no hint, no replay command. */
   hidden?: boolean;
+  /** Its tests call the learner's modules: they run in a probe. */
+  inProcess?: boolean;
 }
 
 /** The hidden milestones grading declares in XPS_HIDDEN_MILESTONES (a JSON list), if any. */
@@ -57,6 +86,43 @@ export interface MilestoneContext {
   cleanup(fn: () => unknown): void;
   /** Fail with a transcript (or a plain message). */
   fail(t: Transcript | string): never;
+  /**
+   * `got` must be `want` (the same value, the same object): fails otherwise.
+   * In an in-process check it is also an observation, compared with the
+   * reference's.
+   */
+  same(what: string, got: unknown, want: unknown, opts?: { hint?: string; show?: (v: unknown) => string }): void;
+  /** `ok` must hold, or the check fails with `failure` (default: `what`). An observation too. */
+  ensure(what: string, ok: boolean, failure?: Transcript | string): void;
+}
+
+/** A value in a failure message: objects are named, not printed (they often refer to each other). */
+export function shownValue(v: unknown): string {
+  if (v === null || v === undefined || typeof v !== "object") return JSON.stringify(v) ?? String(v);
+  if (Buffer.isBuffer(v)) return `a Buffer of ${v.length} bytes`;
+  return "an object";
+}
+
+function failure(t: Transcript | string): MilestoneFailure {
+  return new MilestoneFailure(typeof t === "string" ? t : formatTranscript(t), typeof t === "string" ? undefined : t.hint);
+}
+
+/** The checks every context shares; `observe` records (in a probe) or does nothing. */
+function assertions(observe: (what: string, value: unknown, want?: unknown) => void): Pick<MilestoneContext, "fail" | "same" | "ensure"> {
+  return {
+    fail: (t) => {
+      throw failure(t);
+    },
+    same: (what, got, want, opts = {}) => {
+      observe(what, got, want);
+      const show = opts.show ?? shownValue;
+      if (got !== want) throw new MilestoneFailure(`${what}: expected ${show(want)}, got ${show(got)}`, opts.hint);
+    },
+    ensure: (what, ok, fail) => {
+      observe(what, ok ? "yes" : "no");
+      if (!ok) throw failure(fail ?? what);
+    },
+  };
 }
 
 /** The test-name prefix of a milestone: "m3" -> "M3". */
@@ -112,12 +178,19 @@ export class Stage {
    * stage's server on that mistake's files.
    */
   private register(m: MilestoneMeta, name: string, fn: (t: MilestoneContext) => Promise<void> | void, timeout: number): void {
-    const batch = mistakeRuns();
-    if (batch === null) {
-      test(name, () => this.run(m, fn), timeout);
+    if (probeTarget !== null) {
+      // A probe child loading this file: keep the one check it runs.
+      if (name === probeTarget.name) probeTarget.fn = fn;
       return;
     }
-    for (const x of batch.filter((b) => b.milestone === m.id)) test(`${name} [mistake ${x.id}]`, () => this.run(m, fn, x.dir), timeout);
+    const body = (learnerDir?: string) => (ctx: { task: { file: { filepath: string } } }) =>
+      m.inProcess ? this.runInProbe(m, name, ctx.task.file.filepath, timeout, learnerDir) : this.run(m, fn, learnerDir);
+    const batch = mistakeRuns();
+    if (batch === null) {
+      test!(name, body(), timeout);
+      return;
+    }
+    for (const x of batch.filter((b) => b.milestone === m.id)) test!(`${name} [mistake ${x.id}]`, body(x.dir), timeout);
   }
 
   private async run(m: MilestoneMeta, fn: (t: MilestoneContext) => Promise<void> | void, learnerDir?: string): Promise<void> {
@@ -133,9 +206,7 @@ export class Stage {
       cleanup: (f) => {
         undo.push(f);
       },
-      fail: (t) => {
-        throw new MilestoneFailure(typeof t === "string" ? t : formatTranscript(t), typeof t === "string" ? undefined : t.hint);
-      },
+      ...assertions(() => {}),
     };
     try {
       await fn(ctx);
@@ -156,7 +227,58 @@ export class Stage {
     }
   }
 
-  private decorate(m: MilestoneMeta, err: unknown, servers: StageServer[]): MilestoneFailure {
+  /** An in-process check: its probe's observations against the recorded ones. */
+  private async runInProbe(m: MilestoneMeta, name: string, file: string, timeout: number, learnerDir?: string): Promise<void> {
+    const key = nonce();
+    const variant = variantName(process.env);
+    const probe = startLearnerProcess(this.dir, {
+      command: process.execPath,
+      args: ["--import", "tsx", "--import", REGISTER, PROBE_CHILD],
+      env: {
+        XPS_VARIANT: variant,
+        XPS_STAGE_DIR: this.dir,
+        XPS_PROBE_FILE: file,
+        XPS_PROBE_CHECK: name,
+        NO_COLOR: "1",
+        FORCE_COLOR: "0",
+        ...(learnerDir === undefined ? {} : { XPS_LEARNER_DIR: learnerDir }),
+      },
+      stdin: true,
+      channel: true,
+      timeoutMs: Math.max(1000, timeout - 1000),
+    });
+    probe.process.stdin?.end(`${key}\n`);
+    const exit = await probe.exited;
+    const { observations, end } = readChannel(probe.channel(), key);
+    if (process.env.XPS_OBSERVE === "record") {
+      if (variant !== "solution") throw new Error("XPS_OBSERVE=record records the reference's observations: run it with XPS_VARIANT=solution");
+      if (end?.status !== "passed") throw new Error(`the reference fails this check, so there is nothing to record: ${end?.message ?? "the probe did not finish"}`);
+      if (observations.length === 0) throw new Error("this in-process check observes nothing (no t.same or t.ensure): its probe could claim to pass without doing anything");
+      recordObservations(file, name, observations);
+      return;
+    }
+    const expected = readObservations(file)[name];
+    if (expected === undefined) {
+      throw new Error(`no recorded observations for "${name}" in ${path.relative(this.dir, file)}: record them with XPS_OBSERVE=record XPS_VARIANT=solution pnpm test --filter ${this.name}`);
+    }
+    const verdict = judge(expected, observations, end);
+    if (verdict.ok) return;
+    const lines: string[] = [];
+    if (m.hidden) lines.push(verdict.reason.replace(/: the reference gives .*$/, ": it differs from the reference"));
+    else {
+      lines.push(end?.status === "failed" && end.message ? end.message : verdict.reason);
+      if (end === null) {
+        const how = exit.timedOut ? `did not finish within ${Math.round(timeout / 1000)} s` : exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+        lines.push(`  the check's process ${how} before it was done`);
+      }
+      const tail = probe.output.lines().slice(-8);
+      if (tail.length > 0) lines.push("  its output, last lines:", ...tail.map((l) => `    ${l}`));
+    }
+    const hint = !m.hidden && end?.hint && /^h\d+$/.test(end.hint) ? end.hint : undefined;
+    throw this.decorate(m, new MilestoneFailure(lines.join("\n"), hint), [], end?.todo);
+  }
+
+  private decorate(m: MilestoneMeta, err: unknown, servers: StageServer[], todoIn?: string): MilestoneFailure {
     const base = err instanceof Error ? err.message : String(err);
     const lines = [base, ""];
     for (const s of servers) {
@@ -171,8 +293,9 @@ export class Stage {
       lines.push(`  hint:   ${hintCommand(this.name, hint)}   (${file}, section "${hint}")`);
     }
     if (!m.hidden) lines.push(`  replay: ${replayCommand(this.name, m.id)}`);
-    if (err instanceof TodoError) {
-      lines.splice(1, 0, `  this check called code of yours that is still a TODO (${err.stage} TODO ${err.todo})`);
+    const todo = err instanceof TodoError ? `${err.stage} TODO ${err.todo}` : todoIn;
+    if (todo !== undefined) {
+      lines.splice(1, 0, `  this check called code of yours that is still a TODO (${todo})`);
     } else if (!(err instanceof MilestoneFailure) && err instanceof Error && err.stack) {
       const frame = err.stack.split("\n").find((l) => l.trim().startsWith("at "))?.trim().replace(/^at /, "");
       lines.push(`  (raised in ${frame ?? "?"})`);
@@ -189,4 +312,44 @@ export class Stage {
  */
 export function defineStage(dir: string): Stage {
   return new Stage(findStageDir(path.resolve(dir)) ?? path.resolve(dir));
+}
+
+/** In a probe child: run the check the test file registered, reporting each observation on the channel. */
+export async function runProbe(channel: ProbeChannel): Promise<void> {
+  if (probeTarget?.fn == null) {
+    channel.end({ status: "failed", message: `the test file has no check named "${probeTarget?.name}"` });
+    return;
+  }
+  const describer = new Describer();
+  const undo: (() => unknown)[] = [];
+  const ctx: MilestoneContext = {
+    server: () => Promise.reject(new Error("an in-process check cannot start a server")),
+    cleanup: (f) => {
+      undo.push(f);
+    },
+    ...assertions((what, value, want) => {
+      if (want !== null && typeof want === "object") describer.id(want);
+      channel.observe([what, describer.describe(value)]);
+    }),
+  };
+  const after = async (): Promise<void> => {
+    for (const f of [...undo.reverse(), ...probeHooks.afterEach, ...probeHooks.afterAll]) {
+      try {
+        await f();
+      } catch {
+        // the check's own result matters
+      }
+    }
+  };
+  try {
+    for (const f of probeHooks.beforeEach) await f();
+    await (probeTarget.fn as (t: MilestoneContext) => Promise<void> | void)(ctx);
+    await after();
+    channel.end({ status: "passed", message: "" });
+  } catch (err) {
+    await after();
+    const todo = err instanceof TodoError ? `${err.stage} TODO ${err.todo}` : undefined;
+    const hint = err instanceof MilestoneFailure ? err.hint : undefined;
+    channel.end({ status: "failed", message: err instanceof Error ? err.message : String(err), todo, hint });
+  }
 }

@@ -1,8 +1,8 @@
 // The vitest configuration every stage uses. A resolver plugin makes every
-// import of a reference module load the stage's view of it, or, in the
-// learner variant, the stage's own file for a module it teaches (the same
-// switch `node --import @xps/course/variant` makes for the server), so
-// in-process tests check the learner's code in the server of that stage.
+// import of a reference module load the stage's view of it. The test runner
+// never loads a learner's file: servers run in child processes (with
+// `node --import @xps/course/variant`, which puts the learner's files in
+// place), and so do in-process checks (probes, see probe.ts).
 // Plain JavaScript: vitest loads config files with Node before any
 // TypeScript loader is in place.
 //
@@ -11,7 +11,7 @@
 // (comma-separated globs, relative to the stage) adds test files: grading
 // uses it for an instructor's hidden tests, copied into the stage's .xps/.
 import { defineConfig } from "vitest/config";
-import { overridesFor, readStageMeta } from "@xps/course/overrides";
+import { readStageMeta, viewOverrides } from "@xps/course/overrides";
 import XpsReporter from "./results-reporter.mjs";
 
 /** The extra test globs named by XPS_EXTRA_TESTS. */
@@ -23,7 +23,7 @@ export function extraTests(env = process.env) {
 }
 
 export function stageConfig(stageDir) {
-  const overrides = overridesFor(stageDir, process.env);
+  const overrides = viewOverrides(stageDir).map;
   const meta = readStageMeta(stageDir);
   return defineConfig({
     plugins: [

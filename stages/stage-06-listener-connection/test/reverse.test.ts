@@ -12,8 +12,9 @@ stage.check("m4", "reverseMessage follows the rule, byte by byte", (t) => {
     const got = reverseMessage(msg);
     const want = reversed(msg);
     if (!got.equals(want)) t.fail({ problem: `reverseMessage(${what}) is not the message reversed with a final newline kept at the end`, sent: msg, expected: want, got });
+    t.same(`reverseMessage(${what}), as hex`, got.toString("hex"), want.toString("hex"));
   }
   const msg = Buffer.from("abc\n");
   reverseMessage(msg);
-  if (msg.toString() !== "abc\n") t.fail("reverseMessage changed the Buffer it was given; it must return a new one (the caller may still use it)");
+  t.ensure("reverseMessage leaves the Buffer it was given as it was", msg.toString() === "abc\n", "reverseMessage changed the Buffer it was given; it must return a new one (the caller may still use it)");
 });

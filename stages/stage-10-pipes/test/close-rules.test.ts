@@ -64,7 +64,7 @@ async function halfCloseThrough(t: MilestoneContext, core: Core, server: net.Ser
     t.fail(`B's peer answered "the answer\\n" after A's half-close; A's peer got ${JSON.stringify(a.got())}${a.ended() ? ", then a FIN" : " and no FIN within 3 s"}`);
   }
   await until(() => A.destroyed && B.destroyed, 2000);
-  if (!A.destroyed || !B.destroyed) t.fail("after both peers finished, the two connections were not both closed");
+  t.ensure("after both peers finished, the two connections were not both closed", !(!A.destroyed || !B.destroyed), "after both peers finished, the two connections were not both closed");
 }
 
 stage.milestone("m8", async (t) => {
@@ -143,13 +143,13 @@ stage.milestone("m8", async (t) => {
   a.peer.resume();
   await until(() => ending !== "open", 10_000);
   const todo = log.lines.find((l) => /TODO \d+ is not done yet/.test(l));
-  if (todo !== undefined) t.fail(`the close path reached a TODO's stub: ${todo}`);
-  if (ending !== "FIN") t.fail(`A's peer never got a FIN after B went (its connection ${ending === "open" ? "stayed open 10 s" : `ended with ${ending}`})`);
+  t.ensure("the close path reached a TODO's stub", !(todo !== undefined), `the close path reached a TODO's stub: ${todo}`);
+  t.ensure("A's peer never got a FIN after B went", !(ending !== "FIN"), `A's peer never got a FIN after B went (its connection ${ending === "open" ? "stayed open 10 s" : `ended with ${ending}`})`);
   if (received < owed) {
     t.fail(`A's peer got ${countBytes(received)}, less than the ${countBytes(owed)} the server had taken from B for it: A closed before its pipe was drained`);
   }
   await halfCloseThrough(t, core, server, accepted);
   await until(() => coreStats(core).connections === 0 && coreStats(core).pipes === 0, 2000);
   const s = coreStats(core);
-  if (s.connections !== 0 || s.pipes !== 0) t.fail(`after both connections ended, the core still holds ${s.connections} connection(s) and ${s.pipes} pipe(s)`);
+  t.ensure("after both connections ended, the core still holds … connection", !(s.connections !== 0 || s.pipes !== 0), `after both connections ended, the core still holds ${s.connections} connection(s) and ${s.pipes} pipe(s)`);
 });

@@ -1,8 +1,9 @@
 // Stage 10, milestone 7: the pipe module on its own, in-process. In the
 // learner variant "@xps/core/pipe" is your src/pipe.ts (everywhere: the loop
-// and the core below call your functions too).
+// and the core below call your functions too). Each check runs in a probe, a
+// process of its own; every t.same() is an observation, compared with the
+// reference's (test/observations/pipe.json).
 import path from "node:path";
-import { afterEach, beforeEach } from "vitest";
 import { E_FAIL, OK, captureLog } from "@xps/utils";
 import { coreCreate, type Core } from "@xps/core/core";
 import { handlePipes } from "@xps/core/loop";
@@ -29,13 +30,6 @@ import {
 import { defineStage, type MilestoneContext } from "@xps/testkit";
 
 const stage = defineStage(path.join(import.meta.dirname, ".."));
-
-// The pipe's ERROR lines (a refused write, say) are expected here: keep them off the report.
-let log: ReturnType<typeof captureLog> | null = null;
-beforeEach(() => {
-  log = captureLog();
-});
-afterEach(() => log?.restore());
 
 interface Owner {
   name: string;
@@ -71,7 +65,7 @@ function shown(v: unknown): string {
 }
 
 function same(t: MilestoneContext, what: string, got: unknown, want: unknown): void {
-  if (got !== want) t.fail(`${what}: expected ${shown(want)}, got ${shown(got)}`);
+  t.same(what, got, want, { show: shown });
 }
 
 /**
@@ -81,9 +75,12 @@ function same(t: MilestoneContext, what: string, got: unknown, want: unknown): v
  */
 function check(name: string, fn: (t: MilestoneContext) => void): void {
   stage.check("m7", name, (t) => {
+    // The pipe's ERROR lines (a refused write, say) are expected here: keep them off the report.
+    const log = captureLog();
+    t.cleanup(() => log.restore());
     fn(t);
-    const hit = log?.lines.find((l) => /TODO \d+ is not done yet/.test(l));
-    if (hit !== undefined) t.fail(`your code reached a TODO's stub on the way: ${hit}`);
+    const hit = log.lines.find((l) => /TODO \d+ is not done yet/.test(l));
+    t.ensure("no TODO's stub was reached on the way", hit === undefined, `your code reached a TODO's stub on the way: ${hit}`);
   });
 }
 

@@ -3,7 +3,6 @@
 // "@xps/disk/mime" are your src/file.ts and src/mime.ts.
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, beforeEach } from "vitest";
 import { E_FAIL, E_NOTFOUND, E_PERMISSION, OK, captureLog, resultName } from "@xps/utils";
 import { coreCreate, coreDestroy, type Core } from "@xps/core/core";
 import { loopRun, loopSchedule } from "@xps/core/loop";
@@ -11,7 +10,7 @@ import { pipeCreate, pipeSinkClear, pipeSinkCreate, pipeSinkRead, type Pipe, typ
 import { fileCreate, fileDestroy, type XpsFile } from "@xps/disk/file";
 import { getFileExt, getMime } from "@xps/disk/mime";
 import { MIME_TYPES } from "@xps/disk/mime-table";
-import { Pattern, countBytes, defineStage, openCount, sleep, type MilestoneContext } from "@xps/testkit";
+import { afterAll, afterEach, beforeEach, countBytes, defineStage, openCount, Pattern, sleep, type MilestoneContext } from "@xps/testkit";
 import { MiB, removeScratch, scratch } from "./folders.ts";
 
 const stage = defineStage(path.join(import.meta.dirname, ".."));
@@ -86,12 +85,12 @@ stage.milestone(
     const external = (): number => process.memoryUsage().arrayBuffers;
     const before = external();
     const { file, error } = fileCreate(core, s.sample, s.public);
-    if (file === null) t.fail(`fileCreate() of a readable sample.txt inside the public folder gave null (${resultName(error)})`);
+    t.ensure("fileCreate", !(file === null), `fileCreate() of a readable sample.txt inside the public folder gave null (${resultName(error)})`);
     const { owner, sink } = reader(pattern);
     // A threshold that is not a whole number of reads, so a read that ignores the room shows.
     const threshold = 250_000;
     const pipe = pipeCreate(core, threshold, file.source, sink);
-    if (pipe === null) t.fail(`pipeCreate(core, ${threshold}, file.source, sink) gave null`);
+    t.ensure("pipeCreate", !(pipe === null), `pipeCreate(core, ${threshold}, file.source, sink) gave null`);
     // The sink reads nothing: the file may fill the pipe, and must stop there.
     let fullest = 0;
     for (let i = 0; i < 40; i++) {
@@ -106,11 +105,11 @@ stage.milestone(
         hint: "h3",
       });
     }
-    if (fullest > threshold) t.fail(`the pipe held ${countBytes(fullest)}, more than its threshold of ${countBytes(threshold)}: each read must ask for no more than pipeRoom(pipe)`);
+    t.ensure("the pipe held …, more than its threshold of …", !(fullest > threshold), `the pipe held ${countBytes(fullest)}, more than its threshold of ${countBytes(threshold)}: each read must ask for no more than pipeRoom(pipe)`);
     if (held > 4 * MiB) {
       t.fail(`with the pipe full and nobody reading, the process holds ${countBytes(held)} more in buffers than before the 24 MiB file was opened: the file must not be read ahead of its pipe`);
     }
-    if (fullest < threshold / 2) t.fail(`with nobody reading, the file filled its pipe only to ${countBytes(fullest)} of ${countBytes(threshold)} in 1 s: it should keep reading while the pipe has room`);
+    t.ensure("with nobody reading, the file filled its pipe only to … of … in 1 s", !(fullest < threshold / 2), `with nobody reading, the file filled its pipe only to ${countBytes(fullest)} of ${countBytes(threshold)} in 1 s: it should keep reading while the pipe has room`);
     // Now the sink reads: all of the file arrives, then the sink is told, once.
     sink.ready = true;
     loopSchedule(core.loop); // what a socket's 'drain' does for a connection's sink
@@ -119,9 +118,9 @@ stage.milestone(
     if (owner.got !== size || owner.bad >= 0) {
       t.fail(`the sink got ${countBytes(owner.got)} of the 24 MiB file${owner.bad >= 0 ? `, differing from it at byte ${owner.bad.toLocaleString("en-US")}` : ""}${owner.closed ? "" : ", and was never told the file had ended"}`);
     }
-    if (!owner.closed) t.fail("the whole file arrived, but the sink was never told that its pipe lost its source: at the end of the file, the file must be destroyed");
-    if (file.source.pipe !== null) t.fail("after the end of the file its source is still in the pipe");
-    if (openCount(process.pid, real) !== 0) t.fail("after the end of the file its descriptor is still open");
+    t.ensure("the whole file arrived, but the sink was never told that its pipe lost its source", !(!owner.closed), "the whole file arrived, but the sink was never told that its pipe lost its source: at the end of the file, the file must be destroyed");
+    t.ensure("after the end of the file its source is still in the pipe", !(file.source.pipe !== null), "after the end of the file its source is still in the pipe");
+    t.ensure("after the end of the file its descriptor is still open", !(openCount(process.pid, real) !== 0), "after the end of the file its descriptor is still open");
   },
   { timeout: 60_000 },
 );
@@ -162,28 +161,28 @@ function expectRefused(t: MilestoneContext, what: string, got: { file: XpsFile |
     fileDestroy(got.file);
     t.fail(`fileCreate() of ${what} gave a file; it must be refused with ${resultName(code)}`);
   }
-  if (got.error !== code) t.fail(`fileCreate() of ${what} was refused with ${resultName(got.error)}; it should be ${resultName(code)}`);
-  if (!log!.lines.some((l) => line.test(l))) t.fail(`fileCreate() of ${what} was refused, but logged no line matching ${line} (it logged: ${JSON.stringify(log!.lines.slice(-3))})`);
+  t.ensure("fileCreate", !(got.error !== code), `fileCreate() of ${what} was refused with ${resultName(got.error)}; it should be ${resultName(code)}`);
+  t.ensure("fileCreate", !(!log!.lines.some((l) => line.test(l))), `fileCreate() of ${what} was refused, but logged no line matching ${line} (it logged: ${JSON.stringify(log!.lines.slice(-3))})`);
 }
 
 stage.check("m6", "a readable file inside public/, reached through a link to the folder", (t: MilestoneContext) => {
   const tr = tree();
   const core = newCore();
   const got = fileCreate(core, path.join(tr.public, "ok.txt"), tr.public);
-  if (got.file === null) t.fail(`fileCreate() of public/ok.txt (inside the folder, mode 644) was refused with ${resultName(got.error)}; the public folder itself is a symbolic link here, so compare real paths on both sides`);
+  t.ensure("fileCreate", !(got.file === null), `fileCreate() of public/ok.txt (inside the folder, mode 644) was refused with ${resultName(got.error)}; the public folder itself is a symbolic link here, so compare real paths on both sides`);
   const { file } = got;
-  if ((got.error as number) !== OK) t.fail(`fileCreate() gave a file but error ${resultName(got.error as number)}, not OK`);
-  if (file.size !== 6) t.fail(`file.size is ${file.size}; ok.txt holds 6 bytes`);
-  if (file.mimeType !== "text/plain") t.fail(`file.mimeType is ${JSON.stringify(file.mimeType)}; a .txt file is text/plain`);
-  if (!file.source.ready) t.fail("a new file's source must be ready: its handler can start the first read");
-  if (file.source.ptr !== file) t.fail("the file's source must belong to the file (ptr)");
+  t.ensure("fileCreate", !((got.error as number) !== OK), `fileCreate() gave a file but error ${resultName(got.error as number)}, not OK`);
+  t.ensure("file.size is …", !(file.size !== 6), `file.size is ${file.size}; ok.txt holds 6 bytes`);
+  t.ensure("file.mimeType is …", !(file.mimeType !== "text/plain"), `file.mimeType is ${JSON.stringify(file.mimeType)}; a .txt file is text/plain`);
+  t.ensure("a new file's source must be ready", !(!file.source.ready), "a new file's source must be ready: its handler can start the first read");
+  t.ensure("the file's source must belong to the file", !(file.source.ptr !== file), "the file's source must belong to the file (ptr)");
   const real = fs.realpathSync(path.join(tr.realPublic, "ok.txt"));
-  if (openCount(process.pid, real) !== 1) t.fail("fileCreate() should leave the file open once");
+  t.ensure("fileCreate", !(openCount(process.pid, real) !== 1), "fileCreate() should leave the file open once");
   fileDestroy(file);
-  if (openCount(process.pid, real) !== 0) t.fail("fileDestroy() did not close the file's descriptor");
+  t.ensure("fileDestroy", !(openCount(process.pid, real) !== 0), "fileDestroy() did not close the file's descriptor");
   fileDestroy(file); // twice: nothing happens the second time
   const inner = fileCreate(core, path.join(tr.public, "link-in.txt"), tr.public);
-  if (inner.file === null) t.fail(`a symbolic link inside public/ to a file inside public/ was refused (${resultName(inner.error)})`);
+  t.ensure("a symbolic link inside public/ to a file inside public/ was refused", !(inner.file === null), `a symbolic link inside public/ to a file inside public/ was refused (${resultName(inner.error)})`);
   fileDestroy(inner.file);
 });
 
@@ -226,7 +225,7 @@ stage.check("m8", "the types the HTTP stages need", (t: MilestoneContext) => {
   ];
   for (const [file, type] of want) {
     const got = getMime(file);
-    if (got !== type) t.fail(`getMime(${JSON.stringify(file)}) gave ${JSON.stringify(got)}; it should be ${JSON.stringify(type)}`);
+    t.ensure("getMime", !(got !== type), `getMime(${JSON.stringify(file)}) gave ${JSON.stringify(got)}; it should be ${JSON.stringify(type)}`);
   }
 });
 
@@ -242,7 +241,7 @@ stage.check("m8", "getFileExt: the last dot, after the last slash, dot included"
   ];
   for (const [file, ext] of want) {
     const got = getFileExt(file);
-    if (got !== ext) t.fail(`getFileExt(${JSON.stringify(file)}) gave ${JSON.stringify(got)}; it should be ${JSON.stringify(ext)}`);
+    t.ensure("getFileExt", !(got !== ext), `getFileExt(${JSON.stringify(file)}) gave ${JSON.stringify(got)}; it should be ${JSON.stringify(ext)}`);
   }
 });
 
@@ -255,14 +254,14 @@ stage.check("m8", "the first exact match in the table, and no match", (t: Milest
     seen.set(row.key, (seen.get(row.key) ?? 0) + 1);
   }
   const twice = [...seen].filter(([, n]) => n > 1).map(([k]) => k);
-  if (twice.length === 0) t.fail("the table has no extension twice (the test needs one)");
+  t.ensure("the table has no extension twice", !(twice.length === 0), "the table has no extension twice (the test needs one)");
   for (const ext of twice) {
     const got = getMime(`some/file${ext}`);
-    if (got !== firsts.get(ext)) t.fail(`getMime("some/file${ext}") gave ${JSON.stringify(got)}; the first row for ${ext} says ${JSON.stringify(firsts.get(ext))}`);
+    t.ensure("getMime", !(got !== firsts.get(ext)), `getMime("some/file${ext}") gave ${JSON.stringify(got)}; the first row for ${ext} says ${JSON.stringify(firsts.get(ext))}`);
   }
   const none: string[] = ["README", "a.d/README", "x.nosuchextension", "x.j", "x.TXT", "photo.JPG", "x.", "txt"];
   for (const file of none) {
     const got = getMime(file);
-    if (got !== null) t.fail(`getMime(${JSON.stringify(file)}) gave ${JSON.stringify(got)}; it should be null (the match is exact, capitals included, and needs an extension)`);
+    t.ensure("getMime", !(got !== null), `getMime(${JSON.stringify(file)}) gave ${JSON.stringify(got)}; it should be null (the match is exact, capitals included, and needs an extension)`);
   }
 });

@@ -64,8 +64,8 @@ export async function testStage(stage: StageMeta, variant: Variant, selected: st
   const width = Math.min(80, Math.max(40, ...outcomes.map((o) => o.id.length + 1 + o.title.length + 2)));
   if (run.tests.length === 0 && run.fileErrors.length === 0) {
     // Nothing ran at all: vitest's own error is the one thing to read.
-    const lines = run.output.trim().split("\n").filter((l) => !/^\s+at /.test(l) && l.trim() !== "");
-    console.log(pc.red(`  vitest did not run the tests (exit code ${run.exitCode}):`));
+    const lines = `${run.error ?? ""}\n${run.output}`.trim().split("\n").filter((l) => !/^\s+at /.test(l) && l.trim() !== "");
+    console.log(pc.red("  vitest did not run the tests:"));
     console.log(indent(lines.slice(0, 20).join("\n") || "(no output)", "    "));
   } else {
     for (const o of outcomes) {

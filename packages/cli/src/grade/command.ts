@@ -11,7 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import pc from "picocolors";
 import { UsageError, repoRoot, shown, stageArg, stages as allStages, userPath, type StageMeta } from "../context.ts";
-import { toCsv, toGradescope, toJson, toJunit, toTable } from "./formats.ts";
+import { GRADESCOPE_VISIBILITIES, toCsv, toGradescope, toJson, toJunit, toTable, type GradescopeVisibility } from "./formats.ts";
 import { gradeAll } from "./grade.ts";
 import { findHidden, findSubmissions, safeName, type HiddenTests, type Submission } from "./sources.ts";
 
@@ -23,8 +23,12 @@ export interface GradeCliOptions {
   out?: string;
   milestoneTimeout?: string;
   runTimeout?: string;
+  sandbox?: string;
+  hiddenVisibility?: string;
   quiet?: boolean;
 }
+
+const SANDBOXES = ["auto", "bubblewrap", "namespaces", "none", "off"];
 
 function seconds(value: string | undefined, option: string): number | undefined {
   if (value === undefined) return undefined;
@@ -69,10 +73,14 @@ export async function gradeCommand(opts: GradeCliOptions): Promise<number> {
     if (hidden.size === 0) throw new UsageError(`--tests ${opts.tests} holds no folder for ${stages.map((s) => s.name).join(" or ")}`, "put the hidden tests of stage NN in DIR/stage-NN/");
   }
   const outDir = userPath(opts.out ?? path.join(repoRoot, ".xps", "grades"));
+  const sandbox = opts.sandbox ?? "auto";
+  if (!SANDBOXES.includes(sandbox)) throw new UsageError(`--sandbox ${sandbox} is not one of ${SANDBOXES.join(", ")}`, "leave it out for the strongest this machine offers (auto)");
+  const visibility = (opts.hiddenVisibility ?? "after_published") as GradescopeVisibility;
+  if (!GRADESCOPE_VISIBILITIES.includes(visibility)) throw new UsageError(`--hidden-visibility ${visibility} is not one of ${GRADESCOPE_VISIBILITIES.join(", ")}`, "Gradescope knows these four");
   const log = opts.quiet ? undefined : (line: string): void => void process.stderr.write(`${pc.dim(line)}\n`);
   log?.(`grading ${submissions.length} submission(s), ${stages.map((s) => s.name).join(", ")}${hidden.size ? `, with hidden tests for ${[...hidden.keys()].join(", ")}` : ""}`);
 
-  const grades = await gradeAll({ stages, submissions, hidden, testTimeoutMs, runTimeoutMs, log, root: repoRoot });
+  const grades = await gradeAll({ stages, submissions, hidden, testTimeoutMs, runTimeoutMs, log, root: repoRoot, sandbox, protect: [outDir, ...(opts.submissions ? [userPath(opts.submissions)] : [])] });
   const names = stages.map((s) => s.name);
   const written: string[] = [];
   const write = (file: string, text: string): void => {
@@ -86,8 +94,8 @@ export async function gradeCommand(opts: GradeCliOptions): Promise<number> {
     else if (f === "csv") write(path.join(outDir, "grades.csv"), toCsv(grades, names));
     else if (f === "junit") write(path.join(outDir, "junit.xml"), toJunit(grades));
     else if (f === "gradescope") {
-      for (const g of grades) write(path.join(outDir, "gradescope", safeName(g.submission), "results.json"), `${JSON.stringify(toGradescope(g), null, 2)}\n`);
-      if (grades.length === 1) write(path.join(outDir, "results.json"), `${JSON.stringify(toGradescope(grades[0]!), null, 2)}\n`);
+      for (const g of grades) write(path.join(outDir, "gradescope", safeName(g.submission), "results.json"), `${JSON.stringify(toGradescope(g, visibility), null, 2)}\n`);
+      if (grades.length === 1) write(path.join(outDir, "results.json"), `${JSON.stringify(toGradescope(grades[0]!, visibility), null, 2)}\n`);
     }
   }
   for (const w of written) console.log(`wrote ${shown(w)}`);

@@ -15,6 +15,10 @@ export interface GradeRecord {
   status: "passed" | "failed";
   message: string;
   hidden: boolean;
+  /** Why this stage's run looks wrong ("" when it does not). */
+  suspicious: string;
+  /** The isolation its learner code ran in. */
+  isolation: string;
 }
 
 export function toRecords(grades: SubmissionGrade[]): GradeRecord[] {
@@ -30,6 +34,8 @@ export function toRecords(grades: SubmissionGrade[]): GradeRecord[] {
         status: m.status,
         message: m.message,
         hidden: m.hidden,
+        suspicious: s.suspicious.join("; "),
+        isolation: s.isolation,
       })),
     ),
   );
@@ -39,6 +45,9 @@ export function toJson(grades: SubmissionGrade[]): string {
   return `${JSON.stringify(toRecords(grades), null, 2)}\n`;
 }
 
+export type GradescopeVisibility = "visible" | "hidden" | "after_due_date" | "after_published";
+export const GRADESCOPE_VISIBILITIES: GradescopeVisibility[] = ["visible", "hidden", "after_due_date", "after_published"];
+
 export interface GradescopeTest {
   name: string;
   number: string;
@@ -46,7 +55,7 @@ export interface GradescopeTest {
   max_score: number;
   status: "passed" | "failed";
   output: string;
-  visibility: "visible";
+  visibility: GradescopeVisibility;
 }
 
 export interface GradescopeResults {
@@ -58,8 +67,13 @@ export interface GradescopeResults {
   tests: GradescopeTest[];
 }
 
-/** Gradescope's autograder results (one submission): https://gradescope-autograders.readthedocs.io/en/latest/specs/ */
-export function toGradescope(g: SubmissionGrade): GradescopeResults {
+/**
+ * Gradescope's autograder results (one submission):
+ * https://gradescope-autograders.readthedocs.io/en/latest/specs/ . Hidden
+ * milestones get `hiddenVisibility` (default after_published: shown once the
+ * grades are published).
+ */
+export function toGradescope(g: SubmissionGrade, hiddenVisibility: GradescopeVisibility = "after_published"): GradescopeResults {
   const tests: GradescopeTest[] = g.stages.flatMap((s) =>
     s.milestones.map((m, i) => ({
       name: `${s.stage} ${m.name}${m.hidden ? " (hidden test)" : ""}`,
@@ -68,14 +82,15 @@ export function toGradescope(g: SubmissionGrade): GradescopeResults {
       max_score: m.maxPoints,
       status: m.status,
       output: m.message,
-      visibility: "visible",
+      visibility: m.hidden ? hiddenVisibility : "visible",
     })),
   );
-  const problems = g.stages.flatMap((s) => s.problems.map((p) => `${s.stage}: ${p}`));
+  const problems = g.stages.flatMap((s) => [...s.problems.map((p) => `${s.stage}: ${p}`), ...s.suspicious.map((p) => `${s.stage}: suspicious: ${p}`)]);
+  const isolation = [...new Set(g.stages.map((s) => s.isolation).filter(Boolean))];
   return {
     score: g.score,
     execution_time: Math.round(g.stages.reduce((a, s) => a + s.durationMs, 0) / 1000),
-    output: [`${g.score} of ${g.max} points`, ...g.stages.map((s) => `${s.stage} ${s.title}: ${s.score}/${s.max}`), ...problems].join("\n"),
+    output: [`${g.score} of ${g.max} points`, ...g.stages.map((s) => `${s.stage} ${s.title}: ${s.score}/${s.max}`), ...problems, ...isolation.map((i) => `sandbox: ${i}`)].join("\n"),
     visibility: "visible",
     stdout_visibility: "hidden",
     tests,
@@ -109,6 +124,8 @@ export function toJunit(grades: SubmissionGrade[]): string {
       lines.push(`      <property name="score" value="${s.score}"/>`);
       lines.push(`      <property name="max_score" value="${s.max}"/>`);
       for (const p of s.problems) lines.push(`      <property name="problem" value="${xmlEscape(p)}"/>`);
+      for (const p of s.suspicious) lines.push(`      <property name="suspicious" value="${xmlEscape(p)}"/>`);
+      if (s.isolation) lines.push(`      <property name="isolation" value="${xmlEscape(s.isolation)}"/>`);
       lines.push("    </properties>");
       for (const m of s.milestones) {
         const attrs = `classname="${xmlEscape(`${g.submission}.${s.stage}`)}" name="${xmlEscape(`${m.name} (${m.maxPoints} points${m.hidden ? ", hidden" : ""})`)}" time="${(m.durationMs / 1000).toFixed(3)}"`;
@@ -134,13 +151,14 @@ export function csvCell(v: string | number): string {
 
 /** CSV: a header, then one row per submission: its score per stage, its total, the maximum, and problems. */
 export function toCsv(grades: SubmissionGrade[], stageNames: string[]): string {
-  const header = ["submission", ...stageNames, "total", "max", "problems"];
+  const header = ["submission", ...stageNames, "total", "max", "problems", "suspicious"];
   const rows = grades.map((g) => [
     g.submission,
     ...stageNames.map((n) => g.stages.find((s) => s.stage === n)?.score ?? ""),
     g.score,
     g.max,
     g.stages.flatMap((s) => s.problems.map((p) => `${s.stage}: ${p}`)).join("; "),
+    g.stages.flatMap((s) => s.suspicious.map((p) => `${s.stage}: ${p}`)).join("; "),
   ]);
   return `${[header, ...rows].map((r) => r.map(csvCell).join(",")).join("\n")}\n`;
 }
@@ -161,5 +179,9 @@ export function toTable(grades: SubmissionGrade[], stageNames: string[]): string
   const lines = [table(header, rows)];
   const problems = grades.flatMap((g) => g.stages.flatMap((s) => s.problems.map((p) => `  ${g.submission} ${s.stage}: ${p}`)));
   if (problems.length > 0) lines.push("", "problems:", ...problems);
+  const suspicious = grades.flatMap((g) => g.stages.flatMap((s) => s.suspicious.map((p) => `  ${g.submission} ${s.stage}: ${p}`)));
+  if (suspicious.length > 0) lines.push("", "suspicious (worth a look):", ...suspicious);
+  const isolation = [...new Set(grades.flatMap((g) => g.stages.map((s) => s.isolation)).filter(Boolean))];
+  if (isolation.length > 0) lines.push("", `sandbox: ${isolation.join("; ")}`);
   return lines.join("\n");
 }
