@@ -223,6 +223,16 @@ function connectionLoopCloseHandler(connection: Connection, err?: unknown): void
     }
     return;
   }
+  // A clean close: the peer has finished and so have we (Node closes a
+  // socket once both directions have ended). What the peer sent last may
+  // still be in the receive queue: the source takes it, then sees E_EOF and
+  // ends, and the close rules close the connection. Closing now would throw
+  // that away (through the proxy, the end of a response to a client that
+  // half-closed).
+  if (socketPending(connection.socket) > 0 && connection.source.active) {
+    connection.source.ready = true;
+    return;
+  }
   connectionClose(connection, true);
 }
 
