@@ -140,6 +140,7 @@ program
   .option("--run-timeout <s>", "time limit of one submission's whole run of one stage, in seconds; what has not finished by then scores 0", "600")
   .option("--sandbox <kind>", "how learner code is isolated: auto (the strongest here), bubblewrap, namespaces (root), none (limits and Node's permission model only), off", "auto")
   .option("--hidden-visibility <v>", "Gradescope visibility of hidden milestones: visible, hidden, after_due_date, after_published", "after_published")
+  .option("-m, --milestone <id>", 'grade only this milestone ("m1"; repeat or use commas for more); the others are left out of the score', collect)
   .option("-q, --quiet", "no progress lines")
   .action(async (opts) => {
     const { gradeCommand } = await import("./grade/command.ts");

@@ -25,6 +25,7 @@ export interface GradeCliOptions {
   runTimeout?: string;
   sandbox?: string;
   hiddenVisibility?: string;
+  milestone?: string[];
   quiet?: boolean;
 }
 
@@ -80,7 +81,14 @@ export async function gradeCommand(opts: GradeCliOptions): Promise<number> {
   const log = opts.quiet ? undefined : (line: string): void => void process.stderr.write(`${pc.dim(line)}\n`);
   log?.(`grading ${submissions.length} submission(s), ${stages.map((s) => s.name).join(", ")}${hidden.size ? `, with hidden tests for ${[...hidden.keys()].join(", ")}` : ""}`);
 
-  const grades = await gradeAll({ stages, submissions, hidden, testTimeoutMs, runTimeoutMs, log, root: repoRoot, sandbox, protect: [outDir, ...(opts.submissions ? [userPath(opts.submissions)] : [])] });
+  let milestones: string[] | undefined;
+  if (opts.milestone && opts.milestone.length > 0) {
+    milestones = [...new Set(opts.milestone.flatMap((m) => m.split(",")).map((m) => m.trim().toLowerCase()).filter(Boolean))];
+    const known = new Set([...stages.flatMap((s) => (s.milestones ?? []).map((m) => m.id)), ...[...hidden.values()].flatMap((h) => h.milestones.map((m) => m.id))]);
+    const unknown = milestones.filter((m) => !known.has(m));
+    if (unknown.length > 0) throw new UsageError(`--milestone ${unknown.join(", ")}: no graded stage has ${unknown.length === 1 ? "that milestone" : "those milestones"}`, "use ids such as m1 or x1");
+  }
+  const grades = await gradeAll({ stages, submissions, hidden, testTimeoutMs, runTimeoutMs, log, root: repoRoot, sandbox, milestones, protect: [outDir, ...(opts.submissions ? [userPath(opts.submissions)] : [])] });
   const names = stages.map((s) => s.name);
   const written: string[] = [];
   const write = (file: string, text: string): void => {

@@ -74,6 +74,8 @@ export interface GradeOptions {
   sandbox?: string;
   /** More paths the learner's processes must not reach (the output folder). */
   protect?: string[];
+  /** Grade only these milestones ("m1"); the others are left out of the score and the maximum. */
+  milestones?: string[];
 }
 
 function toGrade(o: MilestoneOutcome): MilestoneGrade {
@@ -91,8 +93,8 @@ function toGrade(o: MilestoneOutcome): MilestoneGrade {
 }
 
 /** Every milestone failed for the same reason (nothing ran). */
-function allFailed(stage: StageMeta, hidden: HiddenTests | undefined, reason: string): MilestoneGrade[] {
-  return declaredMilestones(stage, hidden?.milestones ?? []).map((m) => ({
+function allFailed(stage: StageMeta, hidden: HiddenTests | undefined, reason: string, only?: string[]): MilestoneGrade[] {
+  return declaredMilestones(stage, hidden?.milestones ?? []).filter((m) => !only || only.includes(m.id)).map((m) => ({
     id: m.id,
     name: `${m.id.toUpperCase()} ${m.title}`,
     title: m.title,
@@ -178,19 +180,19 @@ export async function gradeStage(
   const from = submissionStageDir(sub, stage);
   if (from === null) {
     const why = sub.stagesDir === null ? "the submission has no stages/ folder" : `the submission has no folder for ${stage.name}`;
-    return stageGrade(stage, allFailed(stage, hidden, why), [why], 0, opts.isolation);
+    return stageGrade(stage, allFailed(stage, hidden, why, opts.milestones), [why], 0, opts.isolation);
   }
   const files = learnerFiles(stage, path.join(from, "src"));
   const missing = files.filter((f) => !fs.existsSync(f.file) || !fs.statSync(f.file).isFile());
   if (missing.length > 0) {
     const why = `the submission's ${missing.map((f) => `src/${path.basename(f.file)}`).join(" and ")} ${missing.length === 1 ? "is" : "are"} missing`;
-    return stageGrade(stage, allFailed(stage, hidden, why), [why], 0, opts.isolation);
+    return stageGrade(stage, allFailed(stage, hidden, why, opts.milestones), [why], 0, opts.isolation);
   }
   const texts = new Map(files.map((f) => [path.basename(f.file), fs.readFileSync(f.file, "utf8")]));
   const broken = precheck(texts, [...texts.keys()]);
   if (broken.length > 0) {
     const why = broken.map((p) => p.message).join("\n");
-    return stageGrade(stage, allFailed(stage, hidden, why), broken.map((p) => firstLine(p.message)), 0, opts.isolation);
+    return stageGrade(stage, allFailed(stage, hidden, why, opts.milestones), broken.map((p) => firstLine(p.message)), 0, opts.isolation);
   }
   const learnerDir = path.join(stage.dir, ".xps", `grade-${opts.tag}`, `${opts.index}-${safeName(sub.name)}`);
   fs.rmSync(learnerDir, { recursive: true, force: true });
@@ -213,6 +215,7 @@ export async function gradeStage(
       record: false,
       extraTests: opts.hiddenDir ? [`${path.relative(stage.dir, opts.hiddenDir)}/**/*.test.ts`] : [],
       hidden: hidden?.milestones ?? [],
+      milestones: opts.milestones,
       testTimeoutMs: opts.testTimeoutMs,
       timeoutMs: opts.runTimeoutMs,
       env: {
@@ -226,7 +229,8 @@ export async function gradeStage(
     const outcomes = milestoneOutcomes(run, declaredMilestones(stage, hidden?.milestones ?? []), {
       runTimeoutMs: opts.runTimeoutMs,
       hiddenPaths: opts.hiddenDir ? [opts.hiddenDir, hidden!.dir] : [],
-    });
+      selected: opts.milestones,
+    }).filter((o) => o.status !== "not run");
     const problems = runProblems(run, opts.runTimeoutMs);
     for (const fe of run.fileErrors) {
       const hiddenFile = opts.hiddenDir !== null && fe.file.startsWith(opts.hiddenDir);
