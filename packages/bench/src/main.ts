@@ -203,7 +203,7 @@ function estimateSeconds(s: Settings, nTargets: number): number {
   const idle = s.only.includes("idle");
   for (let rep = 1; rep <= Math.max(slow ? s.reps.slowreader : 0, idle ? s.reps.idle : 0); rep++) {
     t += 4 + s.settleMinS;
-    if (slow && rep <= s.reps.slowreader) t += s.slowReadSeconds + 1;
+    if (slow && rep <= s.reps.slowreader) t += 2 * (s.slowReadSeconds + 1); // the single readers, then the 50
     if (idle && rep <= s.reps.idle) t += s.idleCounts.length * (s.idleSettleS + s.idleMeasureS + 2);
   }
   return Math.round(t);
@@ -758,8 +758,13 @@ function render(res: BenchResults): { text: string; svg: string } {
   ].join("\n");
   const skippedText = res.skipped.map((sk) => `skipped ${sk.target === "*" ? "" : `${TARGET_LABELS[sk.target]} `}(${sk.workload}): ${sk.reason}`).join("\n");
   const code = m.git ? ` - code ${m.git.commit.slice(0, 10)}${m.git.dirty.length > 0 ? " (with uncommitted changes)" : ""}` : "";
+  const samples = m.loadAvg.samples ?? [];
+  const load =
+    `load average (1 min, ${m.machine.nproc} CPUs): ${m.loadAvg.before.toFixed(2)} before, ${m.loadAvg.after.toFixed(2)} after` +
+    (samples.length > 0 ? `, ${Math.min(...samples).toFixed(2)}-${Math.max(...samples).toFixed(2)} during the run (every 30 s)` : "");
   const text = [
     `pnpm bench ${s.quick ? "--quick " : ""}- ${m.startedAt} - ${m.machine.cpuModel}, ${m.machine.nproc} CPUs - ${m.generator} - ${m.elapsedS} s${code}`,
+    load,
     "",
     table,
     "",
@@ -837,7 +842,7 @@ async function main(): Promise<void> {
       command: `pnpm bench ${process.argv.slice(2).join(" ")}`.trim(),
       git: gitState(),
       busyBefore: await machineBusy(1000),
-      loadAvg: { before: os.loadavg()[0]!, after: 0 },
+      loadAvg: { before: os.loadavg()[0]!, after: 0, samples: [] },
       runtimeBaseline: null,
     },
     settings: s,
@@ -913,6 +918,9 @@ async function main(): Promise<void> {
       ? "  the two Node proxies run as esbuild bundles on plain node (no TypeScript loader); --tsx runs them as pnpm start does"
       : "  the two Node proxies run under --import tsx, as pnpm start does (the loader adds about 35 MB of RSS)",
   );
+  // The 1-minute load average every 30 s: on a shared machine, how much other work ran meanwhile.
+  const loadSampler = setInterval(() => res.meta.loadAvg.samples!.push(os.loadavg()[0]!), 30_000);
+  loadSampler.unref();
   const upstream = await startUpstream();
   const ctx: Ctx = { s, res, upstream, nginx, wrk, curl, stamp };
   let failures = 0;
@@ -958,6 +966,7 @@ async function main(): Promise<void> {
   const finished = new Date();
   res.meta.finishedAt = finished.toISOString();
   res.meta.loadAvg.after = os.loadavg()[0]!;
+  clearInterval(loadSampler);
   res.meta.elapsedS = Math.round((finished.getTime() - started.getTime()) / 1000);
   res.summary = summarise(res);
   res.verdicts = judge(res.summary, res);

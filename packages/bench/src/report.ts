@@ -205,6 +205,17 @@ export function renderSvg(res: BenchResults, limits: { slowGrowthMiB: number; id
     if (idleGroups.length > 0) panels.push(panel(40 + half, y, half, 280, "Idle connections: proxy RSS", "MB", idleGroups));
     y += 290;
   }
+  const scaleGroups: Group[] = (res.settings.idleScaleCounts ?? [])
+    .map((n) => ({
+      title: rows.find((r) => r.key === `idlescale-${n}`)?.workload ?? `${n}`,
+      bars: bars(rows, `idlescale-${n}`, (r) => r.value, (v) => num(v)),
+      marks: [],
+    }))
+    .filter((g) => g.bars.length > 0);
+  if (scaleGroups.length > 0) {
+    panels.push(panel(20, y, (W - 60) / 2, 280, "Idle scaling: one client's keep-alive req/s", "req/s", scaleGroups));
+    y += 290;
+  }
   const legend = (Object.keys(COLOURS) as TargetId[])
     .filter((t) => t !== "learner" || rows.some((r) => r.target === "learner"))
     .map((t, i) => `<rect x="${20 + i * 150}" y="${y + 4}" width="12" height="12" fill="${COLOURS[t]}"/><text x="${38 + i * 150}" y="${y + 15}" font-size="12">${esc(TARGET_LABELS[t])}</text>`)

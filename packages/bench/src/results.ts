@@ -156,7 +156,7 @@ export interface BenchResults {
     /** Share of all CPUs busy during the second before the run (other work on the machine adds noise). */
     busyBefore: number | null;
     /** 1-minute load average before and after the run. */
-    loadAvg: { before: number; after: number };
+    loadAvg: { before: number; after: number; samples?: number[] };
     /** RSS of an idle Node process, plain and under --import tsx (how the proxies are started). */
     runtimeBaseline: { nodeRss: number; nodeTsxRss: number } | null;
   };
