@@ -112,7 +112,8 @@ record(
 for (const pkg of fs.readdirSync(path.join(repoRoot, "packages")).sort()) {
   const dir = path.join(repoRoot, "packages", pkg);
   if (!fs.existsSync(path.join(dir, "test"))) continue;
-  const r = await runSuite(dir, process.env);
+  // Without --quick, the CLI's tests also run the Gradescope bundle and the Classroom workflow as their services do.
+  const r = await runSuite(dir, { ...process.env, ...(pkg === "cli" && !quick ? { XPS_TEST_AUTOGRADERS: "1" } : {}) });
   record(`unit tests of @xps/${pkg} (${r.passed.length} passed)`, r.ok && r.failed.length === 0, r.ok ? r.failed.map((f) => f.name) : [r.error ?? "vitest failed", ...tail(r.output, 15)]);
 }
 
