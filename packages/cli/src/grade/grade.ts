@@ -229,8 +229,7 @@ export async function gradeStage(
     const outcomes = milestoneOutcomes(run, declaredMilestones(stage, hidden?.milestones ?? []), {
       runTimeoutMs: opts.runTimeoutMs,
       hiddenPaths: opts.hiddenDir ? [opts.hiddenDir, hidden!.dir] : [],
-      selected: opts.milestones,
-    }).filter((o) => o.status !== "not run");
+    }).filter((o) => !opts.milestones || opts.milestones.includes(o.id));
     const problems = runProblems(run, opts.runTimeoutMs);
     for (const fe of run.fileErrors) {
       const hiddenFile = opts.hiddenDir !== null && fe.file.startsWith(opts.hiddenDir);
