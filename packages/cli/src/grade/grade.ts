@@ -236,7 +236,8 @@ export async function gradeStage(
       const text = cleanMessage(fe.message, hiddenFile ? { hiddenPaths: [opts.hiddenDir!, hidden!.dir] } : {});
       problems.push(`${hiddenFile ? "a hidden test file" : path.relative(stage.dir, fe.file)} did not load: ${firstLine(text)}`);
     }
-    const strays = run.tests.filter((t) => t.milestone === null || !outcomes.some((o) => o.id === t.milestone));
+    const declared = declaredMilestones(stage, hidden?.milestones ?? []);
+    const strays = run.tests.filter((t) => t.milestone === null || !declared.some((m) => m.id === t.milestone));
     if (strays.length > 0) problems.push(`${strays.length} test(s) name no declared milestone and count for nothing (${strays.slice(0, 3).map((t) => `"${t.name.slice(0, 60)}"`).join(", ")})`);
     const grades = outcomes.map(toGrade).map((g) => ({ ...g, message: scrubPaths(g.message, places) }));
     return stageGrade(stage, grades, problems.map((p) => scrubPaths(p, places)), Date.now() - started, opts.isolation, suspicions(run, referenceTimes(opts.root, stage)));
