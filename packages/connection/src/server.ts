@@ -10,8 +10,8 @@
 import fs from "node:fs"; // @since 12
 import net from "node:net";
 import path from "node:path"; // @since 12
-import { formatHostPort, logger, type HostPort } from "@xps/utils"; // @since 11
-// @until 10: import { formatHostPort, logger } from "@xps/utils";
+import { describeError, formatHostPort, logger, type HostPort } from "@xps/utils"; // @since 11
+// @until 10: import { describeError, formatHostPort, logger } from "@xps/utils";
 import { coreCreate, coreDestroy, coreStats, type Core } from "@xps/core/core";
 import { loopRun } from "@xps/core/loop";
 import { connectionDestroy, type Connection } from "@xps/connection/connection";
@@ -130,6 +130,12 @@ export function announcePublic(publicDir: string): void {
 }
 // @since end
 
+/** Start-up threw (a TODO that is still a stub, or a bug): say what, and exit with code 1. */
+function startFailed(what: string, err: unknown): never {
+  logger("ERROR", "runStageServer()", `the server could not start: ${what} threw: ${describeError(err)}`);
+  process.exit(1);
+}
+
 /**
  * The whole main(): read the options, start, and serve until SIGINT or
  * SIGTERM. From stage 10 on, `routes` gives the handler of each of the four
@@ -144,10 +150,22 @@ export async function runStageServer(
   // @since end
 ): Promise<Core> {
   const options = startProcess(spec);
-  const core = coreCreate();
+  let core: Core;
+  try {
+    core = coreCreate();
+  } catch (err) {
+    startFailed("coreCreate()", err);
+  }
   const stop = (signal: string): void => {
     logger("WARNING", "runStageServer()", `${signal} received`);
-    serverStop(core);
+    try {
+      serverStop(core);
+    } catch (err) {
+      // A shutdown that throws half-way ends here, said once, not as an
+      // uncaught exception in a server that then keeps running.
+      logger("ERROR", "runStageServer()", `the shutdown failed: ${describeError(err)}`);
+      process.exit(1);
+    }
     process.exit(0);
   };
   // Installed before the first "Server listening" line: whoever reads that
@@ -163,15 +181,20 @@ export async function runStageServer(
     process.exit(1);
   }
   const handlers = routes(options); // @since 10
-  const started = await serverStart(
-    core,
-    options.host,
-    options.ports.map((port, i) => ({ port, backend: handlers[i]! })), // @since 13
-    // @since 10 begin
-    // @until 12: options.ports.map((port, i) => ({ port, handler: handlers[i]! })),
-    // @since end
-    // @until 9: options.ports,
-  );
+  let started: Listener[] | null;
+  try {
+    started = await serverStart(
+      core,
+      options.host,
+      options.ports.map((port, i) => ({ port, backend: handlers[i]! })), // @since 13
+      // @since 10 begin
+      // @until 12: options.ports.map((port, i) => ({ port, handler: handlers[i]! })),
+      // @since end
+      // @until 9: options.ports,
+    );
+  } catch (err) {
+    startFailed("serverStart()", err);
+  }
   if (started === null) {
     logger("ERROR", "runStageServer()", await listenPortsProblem(options.host, options.ports));
     process.exit(1);

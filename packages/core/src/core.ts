@@ -35,8 +35,9 @@ export function coreCreate(): Core {
 }
 
 /**
- * xps_core_destroy for what the core package owns: the loop, and every pipe
- * (whose ends are told to close first). Network objects (listeners and
+ * xps_core_destroy for what the core package owns: the loop, and every pipe // @since 10
+ * (whose ends are told to close first). Network objects (listeners and // @since 10
+// @until 9:  * xps_core_destroy for what the core package owns: its loop. Network objects (listeners and
  * connections) are destroyed by their own package before this runs (see
  * serverStop in @xps/connection).
  * So are the sessions (stage 13), which belong to that package too. // @since 13

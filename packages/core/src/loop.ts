@@ -2,9 +2,12 @@
 // The loop (xps_loop.c), mapped onto Node.
 //
 // In C the loop owns an epoll instance: epoll_wait reports which sockets are
+// @since 10 begin
 // readable or writable, the loop sets ready flags, and after every batch of
 // events it runs the pipe pass (handle_pipes), calling epoll_wait with timeout
 // 0 while a pipe can still make progress and -1 (block) when none can.
+// @since end
+// @until 9: // readable or writable, and the loop calls the callbacks of their owners.
 //
 // In Node, libuv owns the epoll instance and reports readiness as events on
 // each socket. This loop listens for those events and turns them into the same
@@ -21,7 +24,18 @@
 // write and close callbacks and, with them, a level-triggered report of
 // writable sockets after every batch; stage 9's edge-triggered loop runs
 // handle_connections instead; from stage 10 the pass is handle_pipes.)
+// @since 8 begin
 //
+// @until 9: // The pass (stage 8's report of the writable sockets, stage 9's
+// @until 9: // handle_connections) runs in a setImmediate callback, once Node has
+// @until 9: // delivered the whole batch of I/O events of this turn. While it reports
+// @until 9: // that a connection can still progress, the loop runs it again at once, up
+// @until 9: // to PASSES_PER_TURN times, and then queues another pass with setImmediate,
+// @until 9: // which Node runs only after polling for I/O without blocking: that is
+// @until 9: // epoll_wait with timeout 0. When no connection can progress nothing is
+// @until 9: // queued, and Node blocks in epoll_wait.
+// @since end
+// @since 10 begin
 // The pipe pass runs in a setImmediate callback, i.e. once Node has delivered
 // the whole batch of I/O events of this turn. When the pass reports that a pipe
 // can still progress, the loop runs it again at once, up to PASSES_PER_TURN
@@ -34,6 +48,7 @@
 // end on their own, and the cap keeps a busy turn from starving timers.)
 // When no pipe can progress nothing is queued, Node blocks in epoll_wait, and
 // an idle server uses no CPU. There are no timers that poll.
+// @since end
 import type { Server, Socket } from "node:net";
 import { SlotList, describeError, logger } from "@xps/utils";
 import type { Core } from "@xps/core/core";

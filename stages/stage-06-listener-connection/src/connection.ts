@@ -16,8 +16,7 @@ import type { Socket } from "node:net";
 import { DEFAULT_BUFFER_SIZE, E_AGAIN, E_EOF, logger } from "@xps/utils";
 import { connections, loopAttach, loopDetach, type Epoll } from "@xps/connection/server";
 import type { Listener } from "@xps/connection/listener";
-import { socketClose, socketOpen, socketRecv } from "@xps/connection/socket";
-import { socketSend } from "@xps/connection/socket";
+import { socketClose, socketOpen, socketRecv, socketSend } from "@xps/connection/socket";
 import { todo } from "@xps/utils/todo";
 
 export interface Connection {
@@ -99,6 +98,4 @@ export function connectionReadHandler(connection: Connection): void {
   // the reply with socketSend.
   throw todo("stage-06", 6, "The read handler: reverse and send");
 }
-
-// ------------------------------------------------------- loop callbacks
 

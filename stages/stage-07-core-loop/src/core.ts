@@ -26,8 +26,7 @@ export function coreCreate(): Core {
 }
 
 /**
- * xps_core_destroy for what the core package owns: the loop, and every pipe
- * (whose ends are told to close first). Network objects (listeners and
+ * xps_core_destroy for what the core package owns: its loop. Network objects (listeners and
  * connections) are destroyed by their own package before this runs (see
  * serverStop in @xps/connection).
  */

@@ -5,9 +5,7 @@
 // The loop (xps_loop.c), mapped onto Node.
 //
 // In C the loop owns an epoll instance: epoll_wait reports which sockets are
-// readable or writable, the loop sets ready flags, and after every batch of
-// events it runs the pipe pass (handle_pipes), calling epoll_wait with timeout
-// 0 while a pipe can still make progress and -1 (block) when none can.
+// readable or writable, and the loop calls the callbacks of their owners.
 //
 // In Node, libuv owns the epoll instance and reports readiness as events on
 // each socket. This loop listens for those events and turns them into the same
@@ -24,19 +22,6 @@
 // write and close callbacks and, with them, a level-triggered report of
 // writable sockets after every batch; stage 9's edge-triggered loop runs
 // handle_connections instead; from stage 10 the pass is handle_pipes.)
-//
-// The pipe pass runs in a setImmediate callback, i.e. once Node has delivered
-// the whole batch of I/O events of this turn. When the pass reports that a pipe
-// can still progress, the loop runs it again at once, up to PASSES_PER_TURN
-// times, and then queues another pass with setImmediate, which Node runs only
-// after polling for I/O without blocking: that is epoll_wait with timeout 0.
-// (C calls epoll_wait(0) between every two passes; it is one cheap system
-// call. Yielding to Node costs a whole turn, and a pass moves one read per
-// pipe while one poll phase can bring in a megabyte, so passes run back to
-// back until nothing moves; new bytes only arrive in the next poll, so they
-// end on their own, and the cap keeps a busy turn from starving timers.)
-// When no pipe can progress nothing is queued, Node blocks in epoll_wait, and
-// an idle server uses no CPU. There are no timers that poll.
 import type { Server, Socket } from "node:net";
 import { SlotList, describeError, logger } from "@xps/utils";
 import type { Core } from "@xps/core/core";

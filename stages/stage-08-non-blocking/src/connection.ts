@@ -18,8 +18,7 @@ import { BufferList } from "@xps/utils";
 import type { Core } from "@xps/core/core";
 import { loopAttach, loopDetach } from "@xps/core/loop";
 import type { Listener } from "@xps/connection/listener";
-import { socketClose, socketOpen, socketRecv } from "@xps/connection/socket";
-import { socketSendSome } from "@xps/connection/socket";
+import { socketClose, socketOpen, socketRecv, socketSendSome } from "@xps/connection/socket";
 import { todo } from "@xps/utils/todo";
 
 export interface Connection {
@@ -116,8 +115,8 @@ export function connectionDestroy(connection: Connection): void {
 }
 
 /** The peer has finished (recv() gave 0) or failed: say so, and destroy. */
-function connectionClose(connection: Connection, why: "peer closed connection" | "recv() failed"): void {
-  logger(why === "recv() failed" ? "ERROR" : "INFO", "connectionClose()", why);
+function connectionClose(connection: Connection, why: "peer closed connection"): void {
+  logger("INFO", "connectionClose()", why);
   connectionDestroy(connection);
 }
 
@@ -127,9 +126,10 @@ function connectionClose(connection: Connection, why: "peer closed connection" |
  */
 export function connectionReadHandler(connection: Connection): void {
   // TODO(stage-08 #1): The read handler: queue the reply
-  // As in stage 7 (socketRecv, E_AGAIN, E_EOF, a failed recv, the log
-  // line), but instead of sending the reversed message, append it to the
-  // connection's writeBuffList.
+  // As in stage 7 (socketRecv, E_AGAIN, E_EOF, the log line), but instead
+  // of sending the reversed message, append it to the connection's
+  // writeBuffList. (A failed socket now goes to the close handler, so
+  // socketRecv returns a Buffer, E_AGAIN or E_EOF.)
   throw todo("stage-08", 1, "The read handler: queue the reply");
 }
 

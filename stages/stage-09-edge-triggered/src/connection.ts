@@ -18,8 +18,7 @@ import { BufferList } from "@xps/utils";
 import type { Core } from "@xps/core/core";
 import { loopAttach, loopDetach } from "@xps/core/loop";
 import type { Listener } from "@xps/connection/listener";
-import { socketClose, socketOpen, socketRecv } from "@xps/connection/socket";
-import { socketSendSome } from "@xps/connection/socket";
+import { socketClose, socketOpen, socketRecv, socketSendSome } from "@xps/connection/socket";
 import { todo } from "@xps/utils/todo";
 
 export interface Connection {
@@ -128,8 +127,8 @@ export function connectionDestroy(connection: Connection): void {
 }
 
 /** The peer has finished (recv() gave 0) or failed: say so, and destroy. */
-function connectionClose(connection: Connection, why: "peer closed connection" | "recv() failed"): void {
-  logger(why === "recv() failed" ? "ERROR" : "INFO", "connectionClose()", why);
+function connectionClose(connection: Connection, why: "peer closed connection"): void {
+  logger("INFO", "connectionClose()", why);
   connectionDestroy(connection);
 }
 

@@ -19,9 +19,8 @@ import { loopAttach, loopDetach } from "@xps/core/loop";
 // @since end
 // @until 6: import { connections, loopAttach, loopDetach, type Epoll } from "@xps/connection/server";
 import type { Listener } from "@xps/connection/listener";
-import { socketClose, socketOpen, socketRecv } from "@xps/connection/socket";
-import { socketSend } from "@xps/connection/socket"; // @until 7
-import { socketSendSome } from "@xps/connection/socket"; // @since 8
+import { socketClose, socketOpen, socketRecv, socketSend } from "@xps/connection/socket"; // @until 7
+import { socketClose, socketOpen, socketRecv, socketSendSome } from "@xps/connection/socket"; // @since 8
 
 export interface Connection {
   core: Core; // @since 7
@@ -151,8 +150,10 @@ export function connectionDestroy(connection: Connection): void {
 }
 
 /** The peer has finished (recv() gave 0) or failed: say so, and destroy. */
-function connectionClose(connection: Connection, why: "peer closed connection" | "recv() failed"): void {
-  logger(why === "recv() failed" ? "ERROR" : "INFO", "connectionClose()", why);
+function connectionClose(connection: Connection, why: "peer closed connection" | "recv() failed"): void { // @until 7
+  logger(why === "recv() failed" ? "ERROR" : "INFO", "connectionClose()", why); // @until 7
+function connectionClose(connection: Connection, why: "peer closed connection"): void { // @since 8
+  logger("INFO", "connectionClose()", why); // @since 8
   connectionDestroy(connection);
 }
 
@@ -192,17 +193,14 @@ export function connectionReadHandler(connection: Connection): void {
  */
 export function connectionReadHandler(connection: Connection): void {
   // @solution stage-08 begin 1: The read handler: queue the reply
-  //> As in stage 7 (socketRecv, E_AGAIN, E_EOF, a failed recv, the log
-  //> line), but instead of sending the reversed message, append it to the
-  //> connection's writeBuffList.
+  //> As in stage 7 (socketRecv, E_AGAIN, E_EOF, the log line), but instead
+  //> of sending the reversed message, append it to the connection's
+  //> writeBuffList. (A failed socket now goes to the close handler, so
+  //> socketRecv returns a Buffer, E_AGAIN or E_EOF.)
   const got = socketRecv(connection.socket, DEFAULT_BUFFER_SIZE);
   if (got === E_AGAIN) return;
   if (got === E_EOF) {
     connectionClose(connection, "peer closed connection");
-    return;
-  }
-  if (typeof got === "number") {
-    connectionClose(connection, "recv() failed");
     return;
   }
   logger("INFO", "connectionReadHandler()", `[CLIENT MESSAGE] ${preview(got)}`);
@@ -250,10 +248,6 @@ export function connectionReadHandler(connection: Connection): void {
     connectionClose(connection, "peer closed connection");
     return;
   }
-  if (typeof got === "number") {
-    connectionClose(connection, "recv() failed");
-    return;
-  }
   logger("INFO", "connectionReadHandler()", `[CLIENT MESSAGE] ${preview(got)}`);
   connection.writeBuffList.append(reverseMessage(got));
   // @solution end
@@ -280,9 +274,9 @@ export function connectionWriteHandler(connection: Connection): void {
 }
 // @only end
 
+// @since 7 begin
 // ------------------------------------------------------- loop callbacks
 
-// @since 7 begin
 /** The loop says the socket has something to read. */
 function connectionLoopReadHandler(connection: Connection): void {
   // @until 8: connectionReadHandler(connection);

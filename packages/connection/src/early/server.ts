@@ -22,7 +22,7 @@
 import net from "node:net";
 import { SlotList, describeError, formatHostPort, logger } from "@xps/utils";
 import { connectionDestroy, connectionReadHandler, type Connection } from "@xps/connection/connection";
-import { listenerConnectionHandler, listenerCreate, type Listener } from "@xps/connection/listener";
+import { listenerConnectionHandler, listenerCreate, listenerDestroy, type Listener } from "@xps/connection/listener";
 import { exposureWarning, listenHostProblem, listenPortsProblem, startProcess, type StageServerSpec } from "@xps/connection/options";
 import { acceptPending, socketPending } from "@xps/connection/socket";
 
@@ -167,8 +167,18 @@ export async function runStageServer(spec: StageServerSpec): Promise<void> {
   const epoll = loopCreate();
   const made: Listener[] = [];
   for (const port of options.ports) {
-    const listener = await listenerCreate(epoll, options.host, port);
+    let listener: Listener | null;
+    try {
+      listener = await listenerCreate(epoll, options.host, port);
+    } catch (err) {
+      // A TODO that is still a stub, or a bug: the server cannot start.
+      logger("ERROR", "runStageServer()", `the server could not start: listenerCreate() threw: ${describeError(err)}`);
+      process.exit(1);
+    }
     if (listener === null) {
+      // The ports it did get are given back first, so that the check below
+      // names the port that is really taken.
+      for (const l of made) listenerDestroy(l);
       logger("ERROR", "runStageServer()", await listenPortsProblem(options.host, options.ports));
       process.exit(1);
     }
