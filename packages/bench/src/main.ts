@@ -234,9 +234,10 @@ let quietBudgetS = 45;
 function gitState(): { commit: string; dirty: string[] } | null {
   const run = (args: string[]): string | null => {
     const r = spawnSync("git", args, { cwd: REPO_ROOT, encoding: "utf8" });
-    return r.status === 0 ? r.stdout.trim() : null;
+    // Not trimmed: a porcelain line starts with its status column, which may be a space.
+    return r.status === 0 ? r.stdout : null;
   };
-  const commit = run(["rev-parse", "HEAD"]);
+  const commit = run(["rev-parse", "HEAD"])?.trim() ?? null;
   if (commit === null) return null;
   const status = run(["status", "--porcelain", "--", "packages/core", "packages/connection", "packages/utils", "stages/stage-11-upstream"]) ?? "";
   return { commit, dirty: status.split("\n").filter((l) => l.trim() !== "").map((l) => l.slice(3)) };
