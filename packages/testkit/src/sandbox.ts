@@ -76,15 +76,26 @@ function works(command: string, args: string[]): boolean {
   }
 }
 
-let probed: { bubblewrap: boolean; namespaces: boolean; prlimit: boolean } | null = null;
+interface Offers {
+  bubblewrap: boolean;
+  namespaces: boolean;
+  prlimit: boolean;
+  setpriv: boolean;
+}
+
+let probed: Offers | null = null;
 
 /** What this machine offers (probed once). */
-export function available(): { bubblewrap: boolean; namespaces: boolean; prlimit: boolean } {
-  probed ??= {
-    bubblewrap: works("bwrap", ["--unshare-pid", "--die-with-parent", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"]),
-    namespaces: process.getuid?.() === 0 && works("unshare", ["--pid", "--fork", "--kill-child", "--mount", "--mount-proc", "true"]) && works("setpriv", ["--help"]),
-    prlimit: works("prlimit", ["--version"]),
-  };
+export function available(): Offers {
+  if (probed === null) {
+    const setpriv = works("setpriv", ["--help"]);
+    probed = {
+      bubblewrap: works("bwrap", ["--unshare-pid", "--die-with-parent", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"]),
+      namespaces: process.getuid?.() === 0 && setpriv && works("unshare", ["--pid", "--fork", "--kill-child", "--mount", "--mount-proc", "true"]),
+      prlimit: works("prlimit", ["--version"]),
+      setpriv,
+    };
+  }
   return probed;
 }
 
@@ -307,13 +318,13 @@ export function sandboxed(
   return { command: inner[0]!, args: inner.slice(1), env, scratch, cleanup };
 }
 
-/** The process a sandbox runs in the end (bwrap, unshare and sh sit above it): the first node process below `pid`, or `pid`. */
+/** The process a sandbox runs in the end (bwrap, unshare and sh sit above it): `pid` or the first node process below it. */
 export function innerPid(pid: number, exe: string = process.execPath): number {
   const queue = [pid];
   while (queue.length > 0) {
     const p = queue.shift()!;
     try {
-      if (p !== pid && fs.realpathSync(`/proc/${p}/exe`) === fs.realpathSync(exe)) return p;
+      if (fs.realpathSync(`/proc/${p}/exe`) === fs.realpathSync(exe)) return p;
     } catch {
       // gone, or not ours to read
     }

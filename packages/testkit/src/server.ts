@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { readStageMeta, variantName, type Variant } from "@xps/course/overrides";
 import { cpuMs, isAlive, rssBytes, socketCount, tcpSockets, type TcpSocket } from "./proc.ts";
 import { freePorts } from "./ports.ts";
-import { innerPid, learnerEnv, sandboxFromEnv, sandboxed } from "./sandbox.ts";
+import { available, innerPid, learnerEnv, sandboxFromEnv, sandboxed } from "./sandbox.ts";
 import { startChild, type Child } from "./spawn.ts";
 import type { LineLog } from "@xps/utils/lines";
 
@@ -228,7 +228,9 @@ export function startLearnerProcess(
   const cfg = sandboxFromEnv(process.env);
   const env = learnerEnv(process.env, cmd.env);
   const wrapped = sandboxed(cfg, { command: cmd.command, args: cmd.args, env, cwd: stageDir }, { stageDir, read: [os.tmpdir()] });
-  const child = startChild({ command: wrapped.command, args: wrapped.args, env: wrapped.env, cwd: stageDir, stdin: cmd.stdin, channel: cmd.channel, timeoutMs: cmd.timeoutMs });
+  // Without namespaces, the process still dies with the test process that started it.
+  const guarded = cfg?.isolation === "bubblewrap" || cfg?.isolation === "namespaces" || !available().setpriv ? wrapped : { ...wrapped, command: "setpriv", args: ["--pdeathsig", "KILL", "--", wrapped.command, ...wrapped.args] };
+  const child = startChild({ command: guarded.command, args: guarded.args, env: guarded.env, cwd: stageDir, stdin: cmd.stdin, channel: cmd.channel, timeoutMs: cmd.timeoutMs });
   void child.exited.then(() => wrapped.cleanup());
   return child;
 }
