@@ -13,9 +13,9 @@
 //   2. Each mutant is the solved files with one mutant applied as text. It is
 //      run against the milestones that see its TODO, fastest first, and it is
 //      killed by the first that fails (a test that times out kills it too, as
-//      in Stryker). Milestones that run the server in a child process take
-//      many mutants in one vitest run (XPS_MISTAKES, as the catalogue check
-//      does); in-process ones get a run per mutant.
+//      in Stryker). A vitest run takes many mutants at once (XPS_MISTAKES,
+//      as the catalogue check does: each test runs its server, or its
+//      in-process probe, on one mutant's files).
 //   3. The score per TODO: killed / (killed + survived); a mutant in a TODO
 //      that no milestone sees counts as survived ("no coverage").
 import fs from "node:fs";
@@ -117,7 +117,6 @@ export async function mutantsOf(stage: StageMeta, root: string = repoRoot, mutat
 
 interface Milestone {
   id: string;
-  inProcess: boolean;
   ms: number;
 }
 
@@ -153,14 +152,10 @@ export async function mutate(
       if (!r.ok || r.failed.length > 0 || r.passed.length === 0) {
         throw new Error(`the solved files do not pass ${m.id.toUpperCase()}: ${r.ok ? r.failed.map((f) => f.message.split("\n")[0]).join("; ") || "no test ran" : r.error}`);
       }
-      return { id: m.id, inProcess: m.inProcess === true, ms: Date.now() - t0 };
+      return { id: m.id, ms: Date.now() - t0 };
     });
-    // What a mutant costs: an in-process milestone, a whole vitest run; a
-    // batched one, only its test (the run's start-up is shared by the batch,
-    // and the quickest milestone's time is about that start-up).
-    const startup = Math.min(...milestones.map((m) => m.ms));
-    const cost = (m: Milestone): number => (m.inProcess ? m.ms : m.ms - startup + 250);
-    milestones.sort((a, b) => cost(a) - cost(b));
+    // Fastest first: most mutants die in the first milestone that sees them.
+    milestones.sort((a, b) => a.ms - b.ms);
     log(`solved files pass every milestone: ${milestones.map((m) => `${m.id.toUpperCase()} ${(m.ms / 1000).toFixed(1)} s`).join(", ")}`);
     const cap = (m: Milestone): string => String(Math.max(10_000, 3 * m.ms));
 
@@ -198,27 +193,19 @@ export async function mutate(
       if (Date.now() > deadline) break;
       const env = { XPS_MILESTONE_TIMEOUT_MS: cap(m) };
       const prefix = `${m.id.toUpperCase()} `;
-      if (m.inProcess) {
-        await pool(alive, width, async (c) => {
-          if (Date.now() > deadline) return;
-          const r = await runWith(stage, dirs.get(c.id)!, [m.id], env, 4 * Number(cap(m)) + 30_000);
-          if (!r.ok || failedIn(r.passed, r.failed, prefix, "")) outcome.set(c.id, { id: c.id, todo: c.todo, status: "killed", by: m.id });
-        });
-      } else {
-        // Batches small enough that one slow mutant does not hold up the rest for long.
-        const size = Math.max(1, Math.min(25, Math.ceil(alive.length / width)));
-        const batches: MutantCase[][] = [];
-        for (let i = 0; i < alive.length; i += size) batches.push(alive.slice(i, i + size));
-        await pool(batches, width, async (batch) => {
-          if (Date.now() > deadline) return;
-          const list = batch.map((c) => ({ id: c.id, milestone: m.id, dir: dirs.get(c.id)! }));
-          const r = await runWith(stage, solvedDir, [m.id], { ...env, XPS_MISTAKES: JSON.stringify(list) }, batch.length * (Number(cap(m)) + 5000) + 60_000);
-          for (const c of batch) {
-            // A run that did not report (it was killed at its time limit) kills nobody: its mutants go on to the next milestone.
-            if (r.ok && failedIn(r.passed, r.failed, prefix, ` [mistake ${c.id}]`)) outcome.set(c.id, { id: c.id, todo: c.todo, status: "killed", by: m.id });
-          }
-        });
-      }
+      // Batches small enough that one slow mutant does not hold up the rest for long.
+      const size = Math.max(1, Math.min(25, Math.ceil(alive.length / width)));
+      const batches: MutantCase[][] = [];
+      for (let i = 0; i < alive.length; i += size) batches.push(alive.slice(i, i + size));
+      await pool(batches, width, async (batch) => {
+        if (Date.now() > deadline) return;
+        const list = batch.map((c) => ({ id: c.id, milestone: m.id, dir: dirs.get(c.id)! }));
+        const r = await runWith(stage, solvedDir, [m.id], { ...env, XPS_MISTAKES: JSON.stringify(list) }, batch.length * (Number(cap(m)) + 5000) + 60_000);
+        for (const c of batch) {
+          // A run that did not report (it was stopped at its time limit) kills nobody: its mutants go on to the next milestone.
+          if (r.ok && failedIn(r.passed, r.failed, prefix, ` [mistake ${c.id}]`)) outcome.set(c.id, { id: c.id, todo: c.todo, status: "killed", by: m.id });
+        }
+      });
       const killed = [...outcome.values()].filter((o) => o.by === m.id).length;
       log(`${m.id.toUpperCase()}: ${alive.length} mutants run, ${killed} killed (${((Date.now() - started) / 1000).toFixed(0)} s so far)`);
     }
