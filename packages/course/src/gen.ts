@@ -1,12 +1,14 @@
-// pnpm gen            regenerate every stage's skeleton files from the reference
-// pnpm gen --check    report drift (a committed skeleton that differs) and exit 1
+// pnpm gen            regenerate every stage's skeleton files from the reference,
+//                     and the generated blocks and code excerpts of the pages
+// pnpm gen --check    report drift (a committed skeleton or page that differs) and exit 1
 import fs from "node:fs";
 import path from "node:path";
 import { listStages, moduleText, repoRoot, taughtFiles } from "./stages.ts";
-import { viewDir, viewOf, writeView } from "../variant/views.mjs";
+import { StageTagError, viewDir, viewOf, writeView } from "../variant/views.mjs";
 import { stageTsconfig } from "./view-check.ts";
 import { expectedGuides } from "./guide-blocks.ts";
-import { skeletonFor } from "./skeleton.ts";
+import { MarkerError, skeletonFor } from "./skeleton.ts";
+import { ExcerptError } from "./excerpts.ts";
 import { isMainModule } from "@xps/utils/args";
 
 export interface Drift {
@@ -59,20 +61,27 @@ export function writeSkeleton(stageName: string, dir?: string, root: string = re
 }
 
 if (isMainModule(import.meta.url)) {
-  if (process.argv.includes("--check")) {
-    const drift = findDrift();
-    for (const d of drift) console.log(`drift: ${d.stage} ${path.relative(repoRoot, d.file)} ${d.problem}`);
-    console.log(drift.length === 0 ? "skeletons match the reference" : `${drift.length} skeleton file(s) differ; run pnpm gen`);
-    process.exit(drift.length === 0 ? 0 : 1);
-  }
-  // The views, for editors and tsc (every run writes its own view too).
-  for (const stage of listStages()) writeView(repoRoot, stage.stage, viewDir(stage.dir));
-  for (const s of expectedGenerated()) {
-    fs.mkdirSync(path.dirname(s.file), { recursive: true });
-    const before = fs.existsSync(s.file) ? fs.readFileSync(s.file, "utf8") : null;
-    if (before !== s.text) {
-      fs.writeFileSync(s.file, s.text);
-      console.log(`wrote ${path.relative(repoRoot, s.file)}`);
+  try {
+    if (process.argv.includes("--check")) {
+      const drift = findDrift();
+      for (const d of drift) console.log(`drift: ${d.stage} ${path.relative(repoRoot, d.file)} ${d.problem}`);
+      console.log(drift.length === 0 ? "skeletons and the pages' generated blocks match the reference" : `${drift.length} generated file(s) differ; run pnpm gen`);
+      process.exit(drift.length === 0 ? 0 : 1);
     }
+    // The views, for editors and tsc (every run writes its own view too).
+    for (const stage of listStages()) writeView(repoRoot, stage.stage, viewDir(stage.dir));
+    for (const s of expectedGenerated()) {
+      fs.mkdirSync(path.dirname(s.file), { recursive: true });
+      const before = fs.existsSync(s.file) ? fs.readFileSync(s.file, "utf8") : null;
+      if (before !== s.text) {
+        fs.writeFileSync(s.file, s.text);
+        console.log(`wrote ${path.relative(repoRoot, s.file)}`);
+      }
+    }
+  } catch (err) {
+    // A page's excerpt names a region its source no longer has, a marker is malformed, ...: say where, without a stack.
+    if (!(err instanceof ExcerptError || err instanceof MarkerError || err instanceof StageTagError)) throw err;
+    console.error(`pnpm gen: ${err.message}`);
+    process.exit(1);
   }
 }

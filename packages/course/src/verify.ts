@@ -21,6 +21,14 @@
 //      on its own
 //  10. a copy of the course under a folder named "My Course é" installs and
 //      its path-sensitive entry points work (path-check.ts)
+//  12. the pages: no fenced TypeScript under docs/ or stages/ outside a code
+//      excerpt, and every excerpt's source is in the course (5. checks
+//      that each excerpt is what pnpm gen cuts from its source)
+//  13. the course website builds (pnpm docs:build), and reads as it should
+//      in the bundled Chromium (packages/site/test); (not with --quick) the
+//      website of a student export holds no withheld solution (its HTML,
+//      page scripts and search index are scanned like the export) and no
+//      page of a later stage
 //
 // It prints a table stage by stage and ends with the line "N passed, M failed".
 import { spawnSync } from "node:child_process";
@@ -30,11 +38,12 @@ import path from "node:path";
 import { findDrift, writeSkeleton } from "./gen.ts";
 import { listStages, markedFiles, repoRoot, type StageMeta } from "./stages.ts";
 import { checkGuides, checkHints, checkMarkers, type Problem } from "./checks.ts";
+import { checkPages } from "./guide-blocks.ts";
 import { checkView, typecheckView } from "./view-check.ts";
 import { checkCatalogue } from "./catalogue.ts";
 import { stageName } from "./skeleton.ts";
 import { runSuite, type TestRun } from "../../testkit/src/runner.ts";
-import { canaryCopy, cleanEnv, exportStudent, installAndTest, missingCanaries, scanExport } from "../../cli/src/export/export.ts";
+import { canaryCopy, cleanEnv, exportStudent, installAndTest, missingCanaries, scanExport, scanSite } from "../../cli/src/export/export.ts";
 import { AWKWARD_FOLDER, checkAwkwardPath } from "./path-check.ts";
 import { readResultsIn } from "../../cli/src/export/results.ts";
 
@@ -104,14 +113,19 @@ try {
   record("skeletons can be generated", false, [(err as Error).message]);
 }
 record(
-  "skeletons are generated from the reference (no drift)",
+  "skeletons and the pages' generated blocks and code excerpts are generated from the reference (no drift)",
   drift.length === 0,
-  drift.map((d) => `${path.relative(repoRoot, d.file)} ${d.problem === "missing" ? "is missing" : "differs from the generated skeleton"}; run pnpm gen`),
+  drift.map((d) => `${path.relative(repoRoot, d.file)} ${d.problem === "missing" ? "is missing" : d.file.endsWith(".md") ? "holds a generated block or code excerpt that differs from its source" : "differs from the generated skeleton"}; run pnpm gen`),
 );
+{
+  const p = checkPages();
+  record("no page under docs/ or stages/ holds code that is not an excerpt of the source", p.length === 0, problems(p));
+}
 
 for (const pkg of fs.readdirSync(path.join(repoRoot, "packages")).sort()) {
   const dir = path.join(repoRoot, "packages", pkg);
-  if (!fs.existsSync(path.join(dir, "test"))) continue;
+  // The website's test reads the built site in a browser: it runs below, after the build.
+  if (!fs.existsSync(path.join(dir, "test")) || pkg === "site") continue;
   // Without --quick, the CLI's tests also run the Gradescope bundle and the Classroom workflow as their services do.
   const r = await runSuite(dir, { ...process.env, ...(pkg === "cli" && !quick ? { XPS_TEST_AUTOGRADERS: "1" } : {}) });
   record(`unit tests of @xps/${pkg} (${r.passed.length} passed)`, r.ok && r.failed.length === 0, r.ok ? r.failed.map((f) => f.name) : [r.error ?? "vitest failed", ...tail(r.output, 15)]);
@@ -249,6 +263,27 @@ for (const stage of stages.filter((s) => s.name === "stage-11")) {
   );
 }
 
+// ------------------------------------------------------------ the course website
+
+// pnpm docs:build, then the site read as a reader would: served from a free
+// port and opened in the bundled Chromium (system browsers hidden, as on a
+// fresh machine; packages/site/test/site.test.ts).
+{
+  const started = Date.now();
+  const r = run(process.execPath, ["--import", "tsx", path.join(repoRoot, "packages", "site", "src", "docs.ts"), "build"], { env: { ...process.env, XPS_DOCS_OUT: "", XPS_DOCS_ROOT: "", XPS_DOCS_BASE: "" } });
+  const secs = ((Date.now() - started) / 1000).toFixed(0);
+  if (record(`the course website builds (pnpm docs:build, ${secs} s)`, r.ok, r.ok ? [] : tail(r.out, 25))) {
+    const t0 = Date.now();
+    const env: NodeJS.ProcessEnv = { ...process.env, XPS_HIDE_SYSTEM_BROWSERS: "1", XPS_DOCS_OUT: "", XPS_DOCS_ROOT: "", XPS_DOCS_BASE: "" };
+    const t = await runSuite(path.join(repoRoot, "packages", "site"), env);
+    record(
+      `the course website in the bundled Chromium: every stage on the home page in order, excerpts highlighted, diagrams as SVG, search, no console error (${t.passed.length} passed, ${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+      t.ok && t.failed.length === 0 && t.passed.length > 0,
+      t.ok ? failuresOf(t) : [t.error ?? "vitest did not run", ...tail(t.output, 20)],
+    );
+  }
+}
+
 // ------------------------------------------------------------ exports
 
 /** Export a canary-marked copy of the course through the stage, and scan it. Returns the table cell. */
@@ -306,6 +341,36 @@ if (!quick && stages.length > 0) {
               ...tail(r.testOutput, 12),
             ],
     );
+  } catch (err) {
+    record(name, false, [(err as Error).message]);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+// The website of a student export: built from the export (canaries inside
+// every solution region), it holds no solution of the withheld stages in its
+// HTML, its pages' JavaScript or its search index, and no page of them.
+if (!quick && stages.length > 1) {
+  const through = listStages().at(-2)!;
+  const name = `the website of a student export through ${through.name} holds no solution of ${through.name} or later, and no later stage`;
+  // Inside the site package (git-ignored .xps/), so the export's pages resolve the site's Vue.
+  fs.mkdirSync(path.join(repoRoot, "packages", "site", ".xps"), { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(repoRoot, "packages", "site", ".xps", "student-site-"));
+  try {
+    const marked = path.join(tmp, "course");
+    fs.mkdirSync(marked);
+    const canaries = canaryCopy(repoRoot, marked, Math.random().toString(36).slice(2, 10));
+    const out = path.join(tmp, "export");
+    exportStudent(marked, out, through.stage);
+    const dist = path.join(out, "packages", "site", "dist");
+    const started = Date.now();
+    const b = run(process.execPath, ["--import", "tsx", path.join(repoRoot, "packages", "site", "src", "docs.ts"), "build"], { env: { ...process.env, XPS_DOCS_ROOT: out, XPS_DOCS_OUT: dist, XPS_DOCS_BASE: "" } });
+    if (!b.ok) record(name, false, ["pnpm docs:build failed on the export:", ...tail(b.out, 20)]);
+    else {
+      const leaks = [...scanExport(out, through.stage, marked, canaries), ...scanSite(dist, through.stage, marked)];
+      record(`${name} (built in ${((Date.now() - started) / 1000).toFixed(0)} s)`, leaks.length === 0, leaks.map((l) => `${l.file}: ${l.what}`));
+    }
   } catch (err) {
     record(name, false, [(err as Error).message]);
   } finally {

@@ -21,6 +21,8 @@ import { TODO_IMPORT, afterImports, fingerprint, parseRegions, skeletonFor, stag
 import { listStages, markedFiles, moduleText } from "@xps/course/stages";
 import { serverFiles, truncateAt, viewOf } from "@xps/course/views";
 import { MIN_SHINGLES, SHAPE_THRESHOLD, overlap, shingles } from "@xps/course/similarity";
+import { AUTHORS_ONLY_DOCS, ExcerptContext } from "../../../course/src/excerpts.ts";
+import { expectedGuides } from "../../../course/src/guide-blocks.ts";
 import type { StageMeta } from "../context.ts";
 
 /** Files and folders at the root of the course that an export carries. */
@@ -34,7 +36,7 @@ export const TOOLING = new Set(["course", "testkit", "cli"]);
  */
 export const AUTHORS_ONLY_PACKAGES = new Set(["faults"]);
 /** Pages for the course's authors and instructors, about commands that need every reference solution. */
-export const AUTHORS_ONLY_DOCS = new Set(["instructors.md", "performance.md"]);
+export { AUTHORS_ONLY_DOCS };
 /**
  * Markdown between these lines says what only the whole course can do (run a
  * stage's reference, pnpm demo, pnpm verify). An export drops such blocks
@@ -154,7 +156,8 @@ export function exportStudent(root: string, out: string, through: number): Expor
     const from = path.join(root, "packages", pkg);
     if (!fs.statSync(from).isDirectory() || AUTHORS_ONLY_PACKAGES.has(pkg)) continue;
     // The xps command's own tests grade and run the reference: they are the course authors'.
-    files += copyTree(from, path.join(out, "packages", pkg), (rel) => pkg === "cli" && rel === "test");
+    // The website's build output and cache are this copy's, not the export's.
+    files += copyTree(from, path.join(out, "packages", pkg), (rel) => (pkg === "cli" && rel === "test") || (pkg === "site" && (rel === "dist" || rel === ".vitepress/cache")));
   }
   // The server's files as a course that ends at stage N has them: what only
   // later stages have is gone (a later stage's final form of a module would
@@ -184,6 +187,10 @@ export function exportStudent(root: string, out: string, through: number): Expor
       files++;
     }
   }
+  // The pages' code excerpts, cut again from the exported code: an excerpt of
+  // a stage this copy does not have becomes a line saying so, and one of a
+  // module as it stands at the end of the course shows it as it stands at N.
+  for (const page of expectedGuides(out, new ExcerptContext(out), new Set(["excerpt"]))) fs.writeFileSync(page.file, page.text);
   // Pages say only what works here: the earlier stages keep their
   // course-only blocks (their references are released), the rest drop them.
   const keepsCourseOnly = new Set(released.filter((s) => s.stage < through).map((s) => path.relative(root, s.dir)));
@@ -250,6 +257,27 @@ function walkFiles(dir: string, rel = ""): string[] {
   return out;
 }
 
+/**
+ * What a reader of a built website page sees: its HTML, or the page's
+ * JavaScript chunk (VitePress keeps each page's HTML in one as a string, and
+ * the search index holds every page's text), without tags, entities or string
+ * escapes, so that a leaked excerpt reads as code again.
+ */
+export function siteText(text: string): string {
+  return text
+    .replace(/\\u([0-9a-fA-F]{4})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
+    .replace(/\\n/g, "\n")
+    .replace(/\\(["'`\\/])/g, "$1")
+    .replace(/<\/span><span class="line">/g, "\n")
+    .replace(/<[^>]*>/g, "")
+    .replace(/&(lt|gt|amp|quot|#39|#x27|#(\d+)|#x([0-9a-fA-F]+));/g, (_, e: string, d?: string, x?: string) =>
+      d ? String.fromCharCode(Number(d)) : x ? String.fromCharCode(parseInt(x, 16)) : ({ lt: "<", gt: ">", amp: "&", quot: '"', "#39": "'", "#x27": "'" } as Record<string, string>)[e]!,
+    );
+}
+
+/** A built website's files (HTML, and JavaScript that holds HTML) are read as what they show. */
+const SITE_FILE = /\.(?:html|js)$/;
+
 function readText(file: string): string | null {
   const st = fs.statSync(file);
   if (st.size > 8 * 1024 * 1024) return null;
@@ -301,8 +329,11 @@ export function scanExport(out: string, through: number, root: string, canaries:
   const secret = canaries.filter((c) => c.stage >= through);
   const marker = /\/\/ @solution stage-(\d+) begin/g;
   for (const rel of walkFiles(out)) {
-    const text = readText(path.join(out, rel));
-    if (text === null) continue;
+    const raw = readText(path.join(out, rel));
+    if (raw === null) continue;
+    // A built website's page or asset: scanned as what it shows; its prose may name the markers.
+    const built = SITE_FILE.test(rel) && (rel.endsWith(".html") || /(^|\/)assets\//.test(rel));
+    const text = built ? `${raw}\n${siteText(raw)}` : raw;
     const code = normalizeCode(text);
     const found = new Set<string>();
     for (const p of prints) {
@@ -324,7 +355,7 @@ export function scanExport(out: string, through: number, root: string, canaries:
     }
     for (const c of secret) if (text.includes(c.token)) leaks.push({ file: rel, what: `the canary of a ${stageName(c.stage)} region (${c.where})` });
     const pkg = /^packages\/([^/]+)\//.exec(rel)?.[1];
-    if (CODE.test(rel) && !(pkg && TOOLING.has(pkg))) {
+    if (CODE.test(rel) && !built && !(pkg && TOOLING.has(pkg))) {
       for (const m of text.matchAll(marker)) {
         if (Number(m[1]) >= through) leaks.push({ file: rel, what: `a "// @solution stage-${m[1]} begin" marker` });
       }
@@ -345,6 +376,24 @@ export function scanExport(out: string, through: number, root: string, canaries:
   }
   for (const d of fs.existsSync(path.join(out, "stages")) ? findDrift(out) : []) {
     leaks.push({ file: path.relative(out, d.file), what: d.problem === "missing" ? "a skeleton file is missing" : "is not the pristine skeleton" });
+  }
+  return leaks;
+}
+
+/**
+ * The website built from an export through stage N (`pnpm docs:build` with
+ * XPS_DOCS_ROOT at the export): no page of a later stage, and no link to one.
+ * Its text is scanned with the rest of the export (scanExport reads built
+ * HTML and JavaScript as what they show).
+ */
+export function scanSite(dist: string, through: number, root: string): Leak[] {
+  const leaks: Leak[] = [];
+  if (!fs.existsSync(path.join(dist, "index.html"))) return [{ file: dist, what: "the built website has no index.html" }];
+  const later = listStages(root).filter((s) => s.stage > through).map((s) => path.relative(root, s.dir).split(path.sep).join("/"));
+  const pages = walkFiles(dist).filter((f) => f.endsWith(".html"));
+  for (const dir of later) {
+    if (fs.existsSync(path.join(dist, dir))) leaks.push({ file: dir, what: `the website has a page of ${path.basename(dir)}, a stage after ${through}` });
+    for (const f of pages) if (fs.readFileSync(path.join(dist, f), "utf8").includes(`/${dir}/"`)) leaks.push({ file: f, what: `links to the page of ${path.basename(dir)}, a stage after ${through}` });
   }
   return leaks;
 }

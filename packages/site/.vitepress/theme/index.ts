@@ -1,0 +1,4 @@
+import DefaultTheme from "vitepress/theme";
+import "./course.css";
+
+export default DefaultTheme;
