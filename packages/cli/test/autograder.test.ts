@@ -26,7 +26,7 @@ const live = process.env.XPS_TEST_AUTOGRADERS === "1";
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+}, 300_000);
 
 function scratch(name: string): string {
   const d = tmpDir(name);
@@ -69,6 +69,7 @@ describe("the classroom workflow", () => {
       else if (step.uses?.startsWith("classroom-resources/autograding-command-grader")) {
         const r = sh(String(step.with!.command), repo, {}, Number(step.with!.timeout) * 60_000);
         if (r.code === 0) score += Number(step.with!["max-score"]);
+        else console.log(`${step.name}: exit ${r.code}\n${r.out.slice(-1500)}`);
       }
     }
     expect(score).toBe(total);

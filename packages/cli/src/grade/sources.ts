@@ -34,10 +34,17 @@ export function stagesDirOf(dir: string): string | null {
 /** Every folder under DIR is a submission (sorted by name; dot folders skipped). */
 export function findSubmissions(dir: string): Submission[] {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--submissions ${dir} is not a folder`, "name the folder that holds one folder per submission");
+  // A folder, or a link to one (Gradescope's run_autograder links /autograder/submission).
+  const isFolder = (name: string): boolean => {
+    try {
+      return fs.statSync(path.join(dir, name)).isDirectory();
+    } catch {
+      return false;
+    }
+  };
   const subs = fs
-    .readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && !e.name.startsWith("."))
-    .map((e) => e.name)
+    .readdirSync(dir)
+    .filter((name) => !name.startsWith(".") && isFolder(name))
     .sort((a, b) => a.localeCompare(b, "en", { numeric: true }))
     .map((name) => ({ name, dir: path.join(dir, name), stagesDir: stagesDirOf(path.join(dir, name)) }));
   if (subs.length === 0) throw new UsageError(`--submissions ${dir} holds no folders`, "put one folder per submission in it (a copy of the learner's repository, or of its stages/)");
