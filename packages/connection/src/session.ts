@@ -26,7 +26,15 @@
 // files, and here the core must not depend on the network or the disk (the
 // packages depend on each other in one direction only). The core keeps the
 // list of sessions, as it keeps those of listeners and connections.
-import { DEFAULT_PIPE_BUFF_THRESH, describeError, logger, resultName, type HostPort } from "@xps/utils";
+// From stage 14 a port may serve files by the path of each request (the // @since 14
+// backend { files }): the session reads the client's request, gathering // @since 14
+// its head chunk by chunk (http-request.ts), picks the file or the error // @since 14
+// that answers it, puts the header block in toClientBuff and, for a file, // @since 14
+// makes the file pipe. One request per connection: every reply says // @since 14
+// "Connection: close", and what the client sends after its head is dropped. // @since 14
+import path from "node:path"; // @since 14
+import { DEFAULT_PIPE_BUFF_THRESH, E_AGAIN, E_NOTFOUND, E_PERMISSION, OK, describeError, logger, resultName, type HostPort } from "@xps/utils"; // @since 14
+// @until 13: import { DEFAULT_PIPE_BUFF_THRESH, describeError, logger, resultName, type HostPort } from "@xps/utils";
 import type { Core } from "@xps/core/core";
 import {
   pipeCreate,
@@ -46,13 +54,18 @@ import {
 import { connectionDestroy, type Connection } from "@xps/connection/connection";
 import { upstreamCreate } from "@xps/connection/upstream";
 import { fileCreate, fileDestroy, type XpsFile } from "@xps/disk/file";
+import { HTTP_STATUS, type HttpStatus, type KeyVal } from "@xps/http/http"; // @since 14
+import { httpReqCreate, httpReqFeed, httpReqHasBody, type HttpRequest } from "@xps/http/http-request"; // @since 14
+import { httpResCreate, httpResSerialize, httpResSetBody, httpResSetHeader } from "@xps/http/http-response"; // @since 15
+// @only 14: import { httpSerializeHeaders } from "@xps/http/http";
 
 /**
  * What serves the clients of a listening port (given by the stage's
  * server.ts, one per port, until stage 16's config does it): an upstream to
  * proxy to, a file to send, or nothing.
  */
-export type Backend = { upstream: HostPort } | { file: string; publicDir: string } | null;
+export type Backend = { upstream: HostPort } | { file: string; publicDir: string } | { files: string } | null; // @since 14
+// @until 13: export type Backend = { upstream: HostPort } | { file: string; publicDir: string } | null;
 
 export interface Session {
   core: Core;
@@ -80,6 +93,14 @@ export interface Session {
   /** Bytes from the client, waiting to go to the upstream. */
   fromClientBuff: Buffer | null;
   destroyed: boolean;
+  // @since 14 begin
+  /** The folder requests are served from (a { files } port), or null. */
+  publicDir: string | null;
+  /** The client's request while it is read and once it has been (a { files } port), or null. */
+  httpReq: HttpRequest | null;
+  /** The request has been answered: what the client sends now is dropped. */
+  answered: boolean;
+  // @since end
 }
 
 /**
@@ -91,6 +112,12 @@ export interface Session {
 export function sessionCreate(core: Core, client: Connection): Session | null {
   const session = sessionNew(core, client);
   if (session === null || !sessionAttach(session)) return null;
+  // @since 14 begin
+  const backend = client.listener?.backend ?? null;
+  session.publicDir = backend !== null && "files" in backend ? backend.files : null;
+  session.httpReq = session.publicDir !== null ? httpReqCreate() : null;
+  session.answered = false;
+  // @since end
   return session;
 }
 
@@ -280,6 +307,7 @@ export function takeChunk(sink: PipeSink<Session>, where: string): Buffer | null
 
 /** client -> session: the client's pipe holds bytes and the session has room for a buffer. */
 function clientSinkHandlerImpl(sink: PipeSink<Session>): void {
+  if (sink.ptr.httpReq !== null && !sink.ptr.answered) return sessionReadRequest(sink); // @since 14
   // @solution stage-13 begin 4: Carry the client's bytes to the upstream
   //> clientSinkHandler: take the next chunk out of the pipe (takeChunk; stop
   //> on null). With no upstream the bytes have nowhere to go: leave it at
@@ -314,6 +342,127 @@ function upstreamSourceHandlerImpl(source: PipeSource<Session>): void {
   sessionCheckDestroy(session);
   // @solution end
 }
+
+// @since 14 begin
+// ------------------------------------------------------- the request and its answer
+
+/** client -> session on a { files } port, until the request is answered: gather its head. */
+function sessionReadRequest(sink: PipeSink<Session>): void {
+  // @solution stage-14 begin 9: Read the request, chunk by chunk
+  //> Take the next chunk out of the client's pipe (takeChunk; stop on
+  //> null) and give it to the session's request (httpReqFeed). E_AGAIN:
+  //> the head is not complete yet; keep the request as it is (the C
+  //> course throws its peek away here, so a request split over two
+  //> segments never parses) and wait for the next chunk. Anything else
+  //> (OK or E_FAIL): the request is answered now, once: set
+  //> session.answered and call sessionProcessRequest. Whatever the client
+  //> sends after that is dropped (clientSinkHandler's own code does it).
+  const session = sink.ptr;
+  const chunk = takeChunk(sink, "clientSinkHandler()");
+  if (chunk === null) return;
+  if (httpReqFeed(session.httpReq!, chunk) === E_AGAIN) return;
+  session.answered = true;
+  sessionProcessRequest(session);
+  // @solution end
+}
+
+/** How a request is answered: its status, the file for a 200, and why for an error. */
+export interface Answer {
+  status: HttpStatus;
+  file: XpsFile | null;
+  why: string | null;
+}
+
+/** Choose the answer to the session's request: an error status, or 200 and the file its path names. */
+export function sessionResolve(session: Session, req: HttpRequest): Answer {
+  // @solution stage-14 begin 10: Choose the answer
+  //> A request the parser refused (req.result is not OK) is answered with
+  //> req.status (400, or 431 for a head over the limit) and req.problem.
+  //> This server takes no request body: one that has a body
+  //> (httpReqHasBody) gets 413. A method other than GET and HEAD gets 405.
+  //> The file is the pathname, percent-decoded (decodeURIComponent; a
+  //> malformed escape or a NUL byte is a 400), inside session.publicDir
+  //> (path.join). fileCreate says which: the file (200), E_PERMISSION
+  //> (403: outside the folder, or not readable), E_NOTFOUND (404: missing,
+  //> or not a regular file), anything else 500. A missing file is a 404,
+  //> never a 500.
+  if (req.result !== OK) return { status: req.status, file: null, why: req.problem };
+  if (httpReqHasBody(req)) return { status: 413, file: null, why: "this server takes no request body" };
+  if (req.methodN !== "GET" && req.methodN !== "HEAD") return { status: 405, file: null, why: `${req.method} is not served here; GET and HEAD are` };
+  let name: string;
+  try {
+    name = decodeURIComponent(req.pathname);
+  } catch {
+    return { status: 400, file: null, why: `the path ${JSON.stringify(req.pathname)} has a malformed %-escape` };
+  }
+  if (name.includes("\0")) return { status: 400, file: null, why: "the path holds a NUL byte" };
+  const publicDir = session.publicDir!;
+  const { file, error } = fileCreate(session.core, path.join(publicDir, name), publicDir);
+  if (file !== null) return { status: 200, file, why: null };
+  if (error === E_PERMISSION) return { status: 403, file: null, why: `${req.pathname} may not be served` };
+  if (error === E_NOTFOUND) return { status: 404, file: null, why: `${req.pathname} is not there` };
+  return { status: 500, file: null, why: `${req.pathname} could not be opened (${resultName(error)})` };
+  // @solution end
+}
+
+/** The headers that say what follows the status line (besides the defaults), and the body of an error reply. */
+export function answerHeaders(answer: Answer, req: HttpRequest): { headers: KeyVal[]; body: Buffer | null } {
+  const body = answer.file === null ? Buffer.from(`${answer.status} ${HTTP_STATUS[answer.status]}${answer.why ? `: ${answer.why}` : ""}\n`, "utf8") : null;
+  const headers: KeyVal[] = [];
+  if (answer.file !== null) {
+    headers.push({ key: "Content-Length", val: String(answer.file.size) });
+    headers.push({ key: "Content-Type", val: answer.file.mimeType ?? "application/octet-stream" });
+  } else {
+    headers.push({ key: "Content-Length", val: String(body!.length) });
+    headers.push({ key: "Content-Type", val: "text/plain; charset=utf-8" });
+  }
+  if (answer.status === 405) headers.push({ key: "Allow", val: "GET, HEAD" });
+  headers.push({ key: "Connection", val: "close" });
+  return { headers, body: req.methodN === "HEAD" ? null : body };
+}
+
+/** The header block (and an error's body) for the client, from the answer. */
+function replyBytes(answer: Answer, req: HttpRequest): Buffer {
+  const { headers, body } = answerHeaders(answer, req);
+  // @since 15 begin
+  const res = httpResCreate(answer.status);
+  for (const h of headers) httpResSetHeader(res, h.key, h.val);
+  if (body !== null) httpResSetBody(res, body);
+  return httpResSerialize(res);
+  // @since end
+  // @only 14 begin
+  // // Stage 14 writes the block by hand; stage 15's response module does it.
+  // const head = `HTTP/1.1 ${answer.status} ${HTTP_STATUS[answer.status]}\r\nServer: eXpServer\r\nAccess-Control-Allow-Origin: *\r\n`;
+  // return Buffer.concat([Buffer.from(head, "latin1"), httpSerializeHeaders(headers), Buffer.from("\r\n"), body ?? Buffer.alloc(0)]);
+  // @only end
+}
+
+/**
+ * session_process_request: answer the session's request. The header block
+ * (with an error's short text body) goes into toClientBuff; for a 200 the
+ * file's pipe is made, and the file flows once that block has gone (the
+ * handoff's flags see to it). HEAD gets the header block alone.
+ */
+export function sessionProcessRequest(session: Session): void {
+  const req = session.httpReq!;
+  const answer = sessionResolve(session, req);
+  const log = `${req.requestLine || "(no request line)"} -> ${answer.status}${answer.why ? ` (${answer.why})` : ""}`;
+  logger(answer.status < 400 ? "INFO" : "WARNING", "sessionProcessRequest()", log);
+  setToClientBuff(session, replyBytes(answer, req));
+  const file = answer.file;
+  if (file === null) return;
+  if (req.methodN === "HEAD") {
+    fileDestroy(file);
+    return;
+  }
+  session.file = file;
+  if (pipeCreate(session.core, DEFAULT_PIPE_BUFF_THRESH, file.source, session.fileSink) === null) {
+    logger("ERROR", "sessionProcessRequest()", "failed to create the file pipe");
+    fileDestroy(file);
+    sessionDestroy(session);
+  }
+}
+// @since end
 
 // ------------------------------------------------------- upstream or file -> client
 

@@ -225,7 +225,14 @@ export const CLOSE_FLUSH_MS = 10_000;
  */
 export const LINGER_TIME_MS = 30_000;
 export const LINGER_TIMEOUT_MS = 5_000;
-export const LINGER_BYTES = 4 * 1024 * 1024;
+/**
+ * nginx bounds lingering by time alone. The byte bound here is large on
+ * purpose: a client that uploads a 100 MB body and reads only once it has
+ * sent it (HTTP stages: an early 413 or 400) must still find the answer;
+ * with 4 MiB, the socket was released within about 100 ms and the reset
+ * took the answer with it.
+ */
+export const LINGER_BYTES = 256 * 1024 * 1024;
 
 function ignoreError(): void {}
 
