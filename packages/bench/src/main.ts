@@ -1,7 +1,8 @@
 // pnpm bench: the stage 11 solution proxy side by side with direct access to
 // the upstream (the ceiling), a naive Node pipe proxy, nginx's stream proxy
-// and (--learner) the learner's own stage 11 server, on seven workloads. See
-// docs/performance.md for the method.
+// and (--learner) the learner's own stage 11 server, on seven workloads; and
+// the stage 15 solution server beside a plain Node http server and nginx's
+// http server on two HTTP workloads. See docs/performance.md for the method.
 //
 //   pnpm bench [--quick] [--learner] [--only keepalive,newconn,...]
 //              [--reps N] [--generator wrk|autocannon] [--profile]
@@ -27,6 +28,7 @@ import { cpuMs, cpuNs, machineBusy, machineInfo, openFileLimits, rssBytes } from
 import { formatProfile, mainProfile } from "./profile.ts";
 import { formatTable, formatVerdicts, renderSvg } from "./report.ts";
 import {
+  HTTP_WORKLOADS,
   IDLE_RSS_LIMIT,
   IDLE_SCALE_TARGET,
   MiB,
@@ -36,6 +38,7 @@ import {
   SLOW_GROWTH_LIMIT,
   THROUGHPUT_WORKLOADS,
   WORKLOADS,
+  isHttp,
   judge,
   summarise,
   type BenchResults,
@@ -49,10 +52,14 @@ import {
 } from "./results.ts";
 import {
   CHILD_NOFILE,
+  HTTP_FILES,
+  HTTP_IDS,
   PROXY_IDS,
   REPO_ROOT,
   TARGET_LABELS,
   findNginx,
+  isNodeTarget,
+  makeHttpFolder,
   pidOf,
   probe,
   startTarget,
@@ -67,20 +74,24 @@ import {
 } from "./targets.ts";
 import { scriptArgs } from "@xps/utils/args";
 
-const USAGE = `pnpm bench: the stage 11 proxy against direct, a naive Node proxy and nginx stream
+const USAGE = `pnpm bench: the stage 11 proxy against direct, a naive Node proxy and nginx stream;
+the stage 15 server against a plain Node http server and nginx http
 
 Usage: pnpm bench [options]
 
-  --learner               also run your own stage 11 server (the files in
-                          stages/stage-11-upstream/src, or XPS_LEARNER_DIR)
+  --learner               also run your own stage 11 and stage 15 servers (the
+                          files in stages/stage-11-upstream/src and
+                          stages/stage-15-http-response/src, or XPS_LEARNER_DIR)
                           on every workload, beside the reference
   --quick                 a few minutes: fewer repetitions, shorter runs; its
                           verdicts are provisional
   --only LIST             some workloads only, comma-separated: keepalive,
-                          newconn, bigbody, bigbody8, slowreader, idle, idlescale
+                          newconn, bigbody, bigbody8, slowreader, idle, idlescale,
+                          http1k, http1m
   --reps N                repetitions of every workload (default ${RATIO_REPS} for the
-                          ratio-judged keepalive, newconn, bigbody, bigbody8 and
-                          idlescale, 3 for slowreader and idle; --quick: 2 and 1);
+                          ratio-judged keepalive, newconn, bigbody, bigbody8,
+                          idlescale, http1k and http1m, 3 for slowreader and
+                          idle; --quick: 2 and 1);
                           below ${RATIO_REPS} the ratio verdicts are provisional
   --generator NAME        wrk (default when installed) or autocannon
   --tsx                   run the two Node proxies under --import tsx, as
@@ -165,10 +176,22 @@ function parseCli(argv: string[]): Settings | "help" | { report: string } {
     quick,
     only,
     generator,
-    reps: { keepalive: ratioReps, newconn: ratioReps, bigbody: ratioReps, bigbody8: ratioReps, idlescale: ratioReps, slowreader: reps(3, 1), idle: reps(3, 1) },
-    durationS: quick ? { keepalive: 1, newconn: 1, bigbody: 1, bigbody8: 2 } : { keepalive: 4, newconn: 4, bigbody: 3, bigbody8: 3 },
+    reps: {
+      keepalive: ratioReps,
+      newconn: ratioReps,
+      bigbody: ratioReps,
+      bigbody8: ratioReps,
+      idlescale: ratioReps,
+      http1k: ratioReps,
+      http1m: ratioReps,
+      slowreader: reps(3, 1),
+      idle: reps(3, 1),
+    },
+    durationS: quick
+      ? { keepalive: 1, newconn: 1, bigbody: 1, bigbody8: 2, http1k: 1, http1m: 1 }
+      : { keepalive: 4, newconn: 4, bigbody: 3, bigbody8: 3, http1k: 4, http1m: 4 },
     warmupS: quick ? 1 : 2,
-    connections: { keepalive: 50, newconn: 50, bigbody: 1, bigbody8: 8 },
+    connections: { keepalive: 50, newconn: 50, bigbody: 1, bigbody8: 8, http1k: 50, http1m: 8 },
     slowReadSeconds: quick ? 3 : 10,
     slowReadRate: MiB,
     idleSettleS: quick ? 2 : 5,
@@ -191,7 +214,9 @@ function estimateSeconds(s: Settings, nTargets: number): number {
   let t = 0;
   for (const w of THROUGHPUT_WORKLOADS) {
     if (!s.only.includes(w)) continue;
-    t += 4 + nTargets * (s.warmupS + 0.3) + s.reps[w] * nTargets * (s.durationS[w] + 0.3);
+    // The HTTP workloads have no direct.
+    const n = isHttp(w) ? nTargets - 1 : nTargets;
+    t += 4 + n * (s.warmupS + 0.3) + s.reps[w] * n * (s.durationS[w] + 0.3);
     if (w === "newconn") t += s.reps[w] * (nTargets - 1) * (s.eagerS + 0.3);
   }
   if (s.only.includes("idlescale")) {
@@ -239,23 +264,36 @@ function gitState(): { commit: string; dirty: string[] } | null {
   };
   const commit = run(["rev-parse", "HEAD"])?.trim() ?? null;
   if (commit === null) return null;
-  const status = run(["status", "--porcelain", "--", "packages/core", "packages/connection", "packages/utils", "stages/stage-11-upstream"]) ?? "";
+  const status =
+    run(["status", "--porcelain", "--", "packages/core", "packages/connection", "packages/utils", "stages/stage-11-upstream", ...CODE_UNDER_TEST_HTTP]) ?? "";
   return { commit, dirty: status.split("\n").filter((l) => l.trim() !== "").map((l) => l.slice(3)) };
 }
 
-const PATHS: Record<ThroughputWorkload, string> = { keepalive: "/small", newconn: "/small", bigbody: "/big64", bigbody8: "/big64" };
+/** The code the HTTP workloads measure besides the core's: the stage 15 server, its HTTP and file modules. */
+const CODE_UNDER_TEST_HTTP = ["packages/http", "packages/disk", "stages/stage-15-http-response"];
+
+const PATHS: Record<ThroughputWorkload, string> = {
+  keepalive: "/small",
+  newconn: "/small",
+  bigbody: "/big64",
+  bigbody8: "/big64",
+  http1k: `/${HTTP_FILES.http1k.name}`,
+  http1m: `/${HTTP_FILES.http1m.name}`,
+};
 const LABELS: Record<ThroughputWorkload, string> = {
   keepalive: "keep-alive",
   newconn: "new connection per request",
   bigbody: "64 MiB body",
   bigbody8: "64 MiB body on 8 connections",
+  http1k: "HTTP, a 1 KiB file, Connection: close",
+  http1m: "HTTP, a 1 MiB file, Connection: close",
 };
 
 /** One measured (or warm-up) run of a throughput workload against 127.0.0.1:port. */
 function load(ctx: Ctx, w: ThroughputWorkload, port: number, durationS: number, connections = ctx.s.connections[w]): Promise<LoadResult> {
   const url = `http://127.0.0.1:${port}${PATHS[w]}`;
   if ((w === "bigbody" || w === "bigbody8") && ctx.s.generator !== "wrk" && ctx.curl !== null) return runCurlBodies(ctx.curl, url, durationS, connections);
-  return runLoad(ctx.s.generator, ctx.wrk, { url, connections, durationS, newConnection: w === "newconn" });
+  return runLoad(ctx.s.generator, ctx.wrk, { url, connections, durationS, newConnection: w === "newconn" || isHttp(w) });
 }
 
 function say(line: string): void {
@@ -266,7 +304,7 @@ function fmtRun(w: ThroughputWorkload, r: ThroughputRun): string {
   if (r.error !== null) return `error: ${r.error}`;
   const big = w === "bigbody" || w === "bigbody8";
   const main = big ? `${r.mbps.toFixed(0)} MB/s` : `${Math.round(r.rps).toLocaleString("en-US")} ${w === "newconn" ? "conn/s" : "req/s"}`;
-  const lat = w === "keepalive" && r.p99Ms !== null ? `  p50 ${r.p50Ms!.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms` : "";
+  const lat = (w === "keepalive" || isHttp(w)) && r.p99Ms !== null ? `  p50 ${r.p50Ms!.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms` : "";
   const cpu =
     r.proxyCpuMs === null
       ? ""
@@ -274,7 +312,8 @@ function fmtRun(w: ThroughputWorkload, r: ThroughputRun): string {
         ? `  proxy CPU ${((r.proxyCpuMs / r.bytes) * 1e9).toFixed(0)} ms/GB`
         : `  proxy CPU ${((r.proxyCpuMs / Math.max(1, r.requests)) * 1000).toFixed(1)} ms/1k`;
   const errs = r.errors > 0 ? `  (${r.errors} failed requests, ${r.resets} socket errors)` : "";
-  return `${main}${lat}${cpu}${errs}`;
+  const rss = isHttp(w) && r.proxyRssPeak !== null ? `  peak RSS ${(r.proxyRssPeak / 1e6).toFixed(1)} MB` : "";
+  return `${main}${lat}${cpu}${rss}${errs}`;
 }
 
 interface Ctx {
@@ -285,11 +324,19 @@ interface Ctx {
   wrk: string | null;
   curl: string | null;
   stamp: string;
+  /** The folder the HTTP targets serve (null when no HTTP workload runs). */
+  publicDir: string | null;
 }
 
-/** The proxies of this run: the reference, yours (--learner), the naive proxy and nginx when present. */
-function proxyIds(ctx: Ctx): TargetId[] {
-  return PROXY_IDS.filter((t) => (t !== "nginx" || ctx.nginx !== null) && (t !== "learner" || ctx.s.learner));
+/**
+ * The proxies of this run: the reference, yours (--learner), the naive
+ * proxy and nginx when present; with `http`, the servers of files of the
+ * HTTP workloads in the same roles.
+ */
+function proxyIds(ctx: Ctx, http = false): TargetId[] {
+  return (http ? HTTP_IDS : PROXY_IDS).filter(
+    (t) => (!t.startsWith("nginx") || ctx.nginx !== null) && (!t.startsWith("learner") || ctx.s.learner),
+  );
 }
 
 /**
@@ -298,17 +345,17 @@ function proxyIds(ctx: Ctx): TargetId[] {
  * reason returned: a stage server (yours on a pristine skeleton, say) gets
  * rows that say it failed, and nginx is left out from here on.
  */
-async function startProxies(ctx: Ctx, quiet: boolean, profileDir?: string): Promise<{ started: Map<TargetId, Running>; failed: Map<TargetId, string> }> {
-  const ids = proxyIds(ctx);
+async function startProxies(ctx: Ctx, quiet: boolean, profileDir?: string, http = false): Promise<{ started: Map<TargetId, Running>; failed: Map<TargetId, string> }> {
+  const ids = proxyIds(ctx, http);
   const started = new Map<TargetId, Running>();
   const failed = new Map<TargetId, string>();
   await Promise.all(
     ids.map(async (id) => {
-      const dir = profileDir && (id === "xps" || id === "learner" || id === "naive") ? path.join(profileDir, id) : undefined;
+      const dir = profileDir && isNodeTarget(id) ? path.join(profileDir, id) : undefined;
       if (dir) fs.mkdirSync(dir, { recursive: true });
       let t: Running;
       try {
-        t = await startTarget(id, ctx.upstream, { quiet, profileDir: dir }, ctx.nginx);
+        t = await startTarget(id, ctx.upstream, { quiet, profileDir: dir, publicDir: ctx.publicDir ?? undefined }, ctx.nginx);
       } catch (err) {
         failed.set(id, (err instanceof Error ? err.message : String(err)).split("\n").slice(0, 3).join(" ").replace(/\s+/g, " "));
         return;
@@ -322,10 +369,10 @@ async function startProxies(ctx: Ctx, quiet: boolean, profileDir?: string): Prom
     }),
   );
   for (const [id, reason] of failed) {
-    if (id === "nginx") {
+    if (id === "nginx" || id === "nginxhttp") {
       // nginx is a reference point: without it the run goes on, and says why.
-      say(`  nginx did not start, so its row is left out from here on: ${reason}`);
-      ctx.res.skipped.push({ target: "nginx", workload: "*", reason: `nginx did not start: ${reason}` });
+      say(`  ${TARGET_LABELS[id]} did not start, so its row is left out from here on: ${reason}`);
+      ctx.res.skipped.push({ target: id, workload: "*", reason: `${TARGET_LABELS[id]} did not start: ${reason}` });
       ctx.nginx = null;
       failed.delete(id);
     } else {
@@ -342,10 +389,15 @@ async function startProxies(ctx: Ctx, quiet: boolean, profileDir?: string): Prom
  * caches it warms) or always first.
  */
 export function repetitionOrder<T>(direct: T, proxies: readonly T[], rep: number): T[] {
-  const n = proxies.length;
-  if (n === 0) return [direct];
+  return [direct, ...rotated(proxies, rep)];
+}
+
+/** The targets of repetition `rep` in turn: rotated by one place per repetition. */
+export function rotated<T>(list: readonly T[], rep: number): T[] {
+  const n = list.length;
+  if (n === 0) return [];
   const k = (rep - 1) % n;
-  return [direct, ...proxies.slice(k), ...proxies.slice(0, k)];
+  return [...list.slice(k), ...list.slice(0, k)];
 }
 
 async function throughputPhase(ctx: Ctx, w: ThroughputWorkload): Promise<void> {
@@ -354,17 +406,22 @@ async function throughputPhase(ctx: Ctx, w: ThroughputWorkload): Promise<void> {
   if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
   const spawnedAt = Date.now();
   say(`\n== ${LABELS[w]}: ${s.connections[w]} connection(s), ${s.reps[w]} x ${s.durationS[w]} s per target, ${s.generator}`);
-  const { started: proxies, failed } = await startProxies(ctx, true, profileDir);
+  const http = isHttp(w);
+  const { started: proxies, failed } = await startProxies(ctx, true, profileDir, http);
   let measureFrom = Date.now();
-  const direct: Running = { id: "direct", port: ctx.upstream.port, child: null };
-  const proxyList: Running[] = PROXY_IDS.flatMap((id) => proxies.get(id) ?? []);
+  // The HTTP workloads have no upstream, so no direct: their servers take turns.
+  const direct: Running | null = http ? null : { id: "direct", port: ctx.upstream.port, child: null };
+  const proxyList: Running[] = (http ? HTTP_IDS : PROXY_IDS).flatMap((id) => proxies.get(id) ?? []);
+  const order = (rep: number): Running[] => (direct === null ? rotated(proxyList, rep) : repetitionOrder(direct, proxyList, rep));
+  // Each process's RSS once it has answered its first request, before any load.
+  const rssStart = new Map(proxyList.map((t) => [t.id, pidOf(t) === null ? null : rssBytes(pidOf(t)!)]));
   const upPid = pidOf(ctx.upstream)!;
   for (const [id, reason] of failed) {
     for (let rep = 1; rep <= s.reps[w]; rep++) ctx.res.throughput[w].push(failedRun(rep, id, reason));
     if (w === "newconn") for (let rep = 1; rep <= s.reps[w]; rep++) ctx.res.resets.push({ rep, target: id, error: reason, connections: 0, clean: 0, resets: 0, truncated: 0 });
   }
   try {
-    for (const t of repetitionOrder(direct, proxyList, 1)) {
+    for (const t of order(1)) {
       try {
         await load(ctx, w, t.port, s.warmupS);
       } catch (err) {
@@ -373,7 +430,7 @@ async function throughputPhase(ctx: Ctx, w: ThroughputWorkload): Promise<void> {
     }
     measureFrom = Date.now();
     for (let rep = 1; rep <= s.reps[w]; rep++) {
-      for (const t of repetitionOrder(direct, proxyList, rep)) {
+      for (const t of order(rep)) {
         const id = t.id as TargetId;
         const busy = await waitForQuiet();
         const pid = pidOf(t);
@@ -393,6 +450,7 @@ async function throughputPhase(ctx: Ctx, w: ThroughputWorkload): Promise<void> {
             proxyCpuMs: pid === null ? null : cpuMs(pid) - cpu0,
             upstreamCpuMs: cpuMs(upPid) - up0,
             proxyRssPeak: pid === null ? null : Math.max(peak, rssBytes(pid)),
+            proxyRssStart: rssStart.get(id) ?? null,
             busyBefore: busy,
           };
         } catch (err) {
@@ -411,7 +469,7 @@ async function throughputPhase(ctx: Ctx, w: ThroughputWorkload): Promise<void> {
     for (const t of proxies.values()) await stopRunning(t);
   }
   if (profileDir) {
-    for (const id of ["xps", "naive"] as const) {
+    for (const id of http ? (["xps15", "nodehttp"] as const) : (["xps", "naive"] as const)) {
       // Leave out the start-up and the warm-up: module loading is not the proxy's work.
       const sum = mainProfile(path.join(profileDir, id), 15, Math.max(0, measureFrom - spawnedAt));
       if (sum) {
@@ -439,8 +497,7 @@ async function eagerRuns(ctx: Ctx, proxies: Running[]): Promise<void> {
   if (proxies.length === 0) return;
   say(`  eager clients: ${s.connections.newconn} connections, each writing its next request right after an answer with Connection: close; ${s.eagerS} s per proxy`);
   for (let rep = 1; rep <= s.reps.newconn; rep++) {
-    const k = (rep - 1) % proxies.length;
-    for (const t of [...proxies.slice(k), ...proxies.slice(0, k)]) {
+    for (const t of rotated(proxies, rep)) {
       const id = t.id as TargetId;
       await waitForQuiet();
       const r = await eagerClose(t.port, s.connections.newconn, s.eagerS);
@@ -634,8 +691,7 @@ async function idleScalePhase(ctx: Ctx): Promise<void> {
   try {
     for (const t of list) await load(ctx, "keepalive", t.port, s.warmupS, 1).catch(() => undefined);
     for (let rep = 1; rep <= s.reps.idlescale; rep++) {
-      const k = (rep - 1) % list.length;
-      for (const t of [...list.slice(k), ...list.slice(0, k)]) {
+      for (const t of rotated(list, rep)) {
         const id = t.id as TargetId;
         const clients = new IdleClients(t.port);
         const line: string[] = [];
@@ -756,6 +812,9 @@ function render(res: BenchResults): { text: string; svg: string } {
     `Reference ratios to direct from the issue (2-core machine): nginx stream`,
     `${REFERENCE.nginx.keepalive} / ${REFERENCE.nginx.newconn} / ${REFERENCE.nginx.bigbody}, naive pipe ${REFERENCE.naive.keepalive} / ${REFERENCE.naive.newconn} / ${REFERENCE.naive.bigbody}, ` +
       `C eXpServer stage 11 ${REFERENCE.cExpServer.keepalive} / ${REFERENCE.cExpServer.newconn} / ${REFERENCE.cExpServer.bigbody} (keep-alive / new connection / big body).`,
+    ...(res.summary.some((r) => isHttp(r.key))
+      ? [`HTTP rows: no direct; "x naive" is the ratio to the naive http server (fs.createReadStream().pipe(res)), "proxy CPU" the server's.`]
+      : []),
   ].join("\n");
   const skippedText = res.skipped.map((sk) => `skipped ${sk.target === "*" ? "" : `${TARGET_LABELS[sk.target]} `}(${sk.workload}): ${sk.reason}`).join("\n");
   const code = m.git ? ` - code ${m.git.commit.slice(0, 10)}${m.git.dirty.length > 0 ? " (with uncommitted changes)" : ""}` : "";
@@ -848,7 +907,7 @@ async function main(): Promise<void> {
     },
     settings: s,
     skipped: [],
-    throughput: { keepalive: [], newconn: [], bigbody: [], bigbody8: [] },
+    throughput: { keepalive: [], newconn: [], bigbody: [], bigbody8: [], http1k: [], http1m: [] },
     resets: [],
     slowreader: [],
     idle: [],
@@ -893,7 +952,8 @@ async function main(): Promise<void> {
     }
   }
 
-  await prepareNodeTargets(s.nodeRunner, s.learner);
+  const httpRun = HTTP_WORKLOADS.some((w) => s.only.includes(w));
+  await prepareNodeTargets(s.nodeRunner, s.learner, { proxy: s.only.some((w) => !isHttp(w)), http: httpRun });
   const nTargets = 3 + (nginx ? 1 : 0) + (s.learner ? 1 : 0);
   say(`pnpm bench${s.quick ? " --quick" : ""}: ${machine.cpuModel}, ${machine.nproc} CPUs, Node ${machine.node}`);
   say(`  load: ${generator}; ${res.meta.nginx}`);
@@ -910,7 +970,10 @@ async function main(): Promise<void> {
   if (s.quick || RATIO_WORKLOADS.some((w) => s.only.includes(w) && s.reps[w] < RATIO_REPS)) {
     say(`  fewer than ${RATIO_REPS} repetitions: the ratio verdicts of this run are provisional`);
   }
-  if (s.learner) say(`  --learner: your stage 11 server (${process.env.XPS_LEARNER_DIR ?? "stages/stage-11-upstream/src"}) runs beside the reference`);
+  if (s.learner) {
+    const where = process.env.XPS_LEARNER_DIR ?? "stages/stage-11-upstream/src and stages/stage-15-http-response/src";
+    say(`  --learner: your stage 11 and stage 15 servers (${where}) run beside the references`);
+  }
   for (const [id, why] of unavailable) res.skipped.push({ target: id, workload: "*", reason: `it cannot run, so its rows say it failed: ${why}` });
   for (const sk of res.skipped) say(`  skipped ${sk.target === "*" ? "" : `${TARGET_LABELS[sk.target]} `}(${sk.workload === "*" ? "all workloads" : sk.workload}): ${sk.reason}`);
 
@@ -923,7 +986,11 @@ async function main(): Promise<void> {
   const loadSampler = setInterval(() => res.meta.loadAvg.samples!.push(os.loadavg()[0]!), 30_000);
   loadSampler.unref();
   const upstream = await startUpstream();
-  const ctx: Ctx = { s, res, upstream, nginx, wrk, curl, stamp };
+  const publicDir = httpRun ? makeHttpFolder() : null;
+  if (publicDir !== null) {
+    say(`  the HTTP workloads serve ${Object.values(HTTP_FILES).map((f) => f.name).join(" and ")} from ${publicDir} (removed at the end)`);
+  }
+  const ctx: Ctx = { s, res, upstream, nginx, wrk, curl, stamp, publicDir };
   let failures = 0;
   try {
     for (const w of THROUGHPUT_WORKLOADS.filter((x) => s.only.includes(x))) {

@@ -1,6 +1,6 @@
 // The printed table, the verdicts, and the SVG chart.
 import type { Spread } from "./stats.ts";
-import { TARGET_LABELS, type TargetId } from "./targets.ts";
+import { TARGET_LABELS, peerOf, type TargetId } from "./targets.ts";
 import { REFERENCE, pct, type BenchResults, type Row, type Verdict } from "./results.ts";
 
 function num(v: number): string {
@@ -46,7 +46,7 @@ export function formatTable(rows: Row[]): string {
     r.note?.startsWith("failed: ") ? "failed" : med(r.value),
     range(r.value),
     ratio(r.toDirect),
-    r.target === "naive" && r.toNaive ? "1.00x" : ratio(r.toNaive),
+    r.target === peerOf(r.target) && r.toNaive ? "1.00x" : ratio(r.toNaive),
     r.cpu ? `${num(r.cpu.median)} ${r.cpuUnit}` : "-",
     med(r.p50),
     med(r.p99),
@@ -84,6 +84,10 @@ const COLOURS: Record<TargetId, string> = {
   learner: "#6a1b9a",
   naive: "#ef6c00",
   nginx: "#2e7d32",
+  xps15: "#1565c0",
+  learner15: "#6a1b9a",
+  nodehttp: "#ef6c00",
+  nginxhttp: "#2e7d32",
 };
 
 function esc(s: string): string {
@@ -212,20 +216,30 @@ export function renderSvg(res: BenchResults, limits: { slowGrowthMiB: number; id
       marks: [],
     }))
     .filter((g) => g.bars.length > 0);
-  if (scaleGroups.length > 0) {
-    panels.push(panel(20, y, (W - 60) / 2, 280, "Idle scaling: one client's keep-alive req/s", "req/s", scaleGroups));
+  const httpGroups: Group[] = (["http1k", "http1m"] as const)
+    .map((k) => ({
+      title: rows.find((r) => r.key === k)?.workload ?? k,
+      bars: bars(rows, k, (r) => r.toNaive, (v) => v.toFixed(2)),
+      marks: [{ value: 1, label: "target 1.00", colour: "#c62828" }],
+    }))
+    .filter((g) => g.bars.length > 0);
+  if (scaleGroups.length > 0 || httpGroups.length > 0) {
+    const half = (W - 60) / 2;
+    if (scaleGroups.length > 0) panels.push(panel(20, y, half, 280, "Idle scaling: one client's keep-alive req/s", "req/s", scaleGroups));
+    if (httpGroups.length > 0) panels.push(panel(40 + half, y, half, 280, "HTTP files: req/s, ratio to naive http", "x naive http", httpGroups));
     y += 290;
   }
+  // The targets that ran; the HTTP servers share the colours of the proxies in the same roles.
   const legend = (Object.keys(COLOURS) as TargetId[])
-    .filter((t) => t !== "learner" || rows.some((r) => r.target === "learner"))
-    .map((t, i) => `<rect x="${20 + i * 150}" y="${y + 4}" width="12" height="12" fill="${COLOURS[t]}"/><text x="${38 + i * 150}" y="${y + 15}" font-size="12">${esc(TARGET_LABELS[t])}</text>`)
+    .filter((t) => rows.some((r) => r.target === t))
+    .map((t, i) => `<rect x="${20 + i * 130}" y="${y + 4}" width="12" height="12" fill="${COLOURS[t]}"/><text x="${38 + i * 130}" y="${y + 15}" font-size="12">${esc(TARGET_LABELS[t])}</text>`)
     .join("\n");
   y += 30;
   const m = res.meta;
   const sub = `${m.startedAt} - ${m.machine.cpuModel}, ${m.machine.nproc} CPUs - ${m.generator} - ${res.settings.quick ? "quick mode" : "full run"}; absolute numbers vary between machines, compare ratios from one run`;
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" viewBox="0 0 ${W} ${y}" font-family="sans-serif">`);
   parts.push(`<rect width="100%" height="100%" fill="white"/>`);
-  parts.push(`<text x="20" y="28" font-size="18" font-weight="bold">pnpm bench: the stage 11 proxy against direct, a naive Node proxy and nginx stream</text>`);
+  parts.push(`<text x="20" y="28" font-size="18" font-weight="bold">pnpm bench: the stage 11 proxy against direct, a naive Node proxy and nginx stream; stage 15 against naive and nginx http</text>`);
   parts.push(`<text x="20" y="48" font-size="11" fill="#555">${esc(sub)}</text>`);
   parts.push(...panels, legend, "</svg>", "");
   return parts.join("\n");

@@ -2,16 +2,18 @@
 // issue's targets judged on them.
 import { HELD_PER_FLOW } from "@xps/connection/socket";
 import { ratioSpread, spread, type Spread } from "./stats.ts";
-import { PROXY_IDS, TARGET_IDS, TARGET_LABELS, type TargetId } from "./targets.ts";
+import { HTTP_FILES, PROXY_IDS, TARGET_IDS, TARGET_LABELS, peerOf, type TargetId } from "./targets.ts";
 import type { MachineInfo } from "./proc.ts";
 import type { LoadResult } from "./generators.ts";
 
-export const WORKLOADS = ["keepalive", "newconn", "bigbody", "bigbody8", "slowreader", "idle", "idlescale"] as const;
+export const WORKLOADS = ["keepalive", "newconn", "bigbody", "bigbody8", "slowreader", "idle", "idlescale", "http1k", "http1m"] as const;
 export type WorkloadId = (typeof WORKLOADS)[number];
-export type ThroughputWorkload = "keepalive" | "newconn" | "bigbody" | "bigbody8";
-export const THROUGHPUT_WORKLOADS: readonly ThroughputWorkload[] = ["keepalive", "newconn", "bigbody", "bigbody8"];
+export type ThroughputWorkload = "keepalive" | "newconn" | "bigbody" | "bigbody8" | "http1k" | "http1m";
+export const THROUGHPUT_WORKLOADS: readonly ThroughputWorkload[] = ["keepalive", "newconn", "bigbody", "bigbody8", "http1k", "http1m"];
+/** The HTTP workloads: servers of files (HTTP_IDS), one request per connection, no upstream and no direct. */
+export const HTTP_WORKLOADS: readonly ThroughputWorkload[] = ["http1k", "http1m"];
 /** The workloads whose targets are ratios: judged on the median of at least this many repetitions. */
-export const RATIO_WORKLOADS: readonly WorkloadId[] = ["keepalive", "newconn", "bigbody", "bigbody8", "idlescale"];
+export const RATIO_WORKLOADS: readonly WorkloadId[] = ["keepalive", "newconn", "bigbody", "bigbody8", "idlescale", "http1k", "http1m"];
 export const RATIO_REPS = 7;
 /** More failed requests than this share, and a target cannot pass, whatever its rate. */
 export const MAX_FAILED_SHARE = 0.001;
@@ -26,6 +28,30 @@ export const SLOW_GROWTH_LIMIT = 2 * PIPE_THRESHOLD + 16 * MiB;
 export const SLOW_GROWTH_SAME = 4 * MiB;
 export const IDLE_CPU_LIMIT_MS = 10;
 export const IDLE_RSS_LIMIT = 80e6;
+/**
+ * What a Node server's RSS may grow by under load besides what it holds for
+ * its connections: V8 frees a Buffer's memory (outside its heap) only at a
+ * garbage collection, and starts one for that reason once about 64 MiB of it
+ * was allocated since the last (its external-memory soft limit); and its
+ * young generation grows to two 16 MiB semi-spaces under allocation pressure.
+ */
+export const V8_SLACK = 96 * MiB;
+
+/**
+ * The HTTP workloads' bound on a stage 15 server's peak RSS growth (peak
+ * during the measured runs minus its RSS when it first answered): for each
+ * connection in flight, what one flow may hold (FLOW_BOUND), or the whole
+ * file when it is smaller, plus V8_SLACK. A server that kept what it served
+ * (a leak) grows by gigabytes over the repetitions.
+ */
+export function httpRssGrowthLimit(w: ThroughputWorkload, s: Settings): number {
+  const size = w === "http1m" ? HTTP_FILES.http1m.size : HTTP_FILES.http1k.size;
+  return s.connections[w] * Math.min(size, FLOW_BOUND) + V8_SLACK;
+}
+
+export function isHttp(w: string): boolean {
+  return (HTTP_WORKLOADS as readonly string[]).includes(w);
+}
 
 /** One measured run: what the generator reported (LoadResult), and what the bench read around it. */
 export interface ThroughputRun extends LoadResult {
@@ -36,6 +62,8 @@ export interface ThroughputRun extends LoadResult {
   proxyCpuMs: number | null;
   upstreamCpuMs: number;
   proxyRssPeak: number | null;
+  /** The process's RSS when it had answered its first request, before the warm-up (the HTTP workloads judge the growth from it). */
+  proxyRssStart?: number | null;
   /** Share of all CPUs busy just before the run, while every target sat idle: other work on the machine. */
   busyBefore: number | null;
 }
@@ -224,6 +252,8 @@ export const WORKLOAD_LABELS: Record<string, string> = {
   newconn: "new conn per request",
   bigbody: "64 MiB body",
   bigbody8: "64 MiB body, 8 conns",
+  http1k: "HTTP 1 KiB, close",
+  http1m: "HTTP 1 MiB, close",
   "newconn-resets": "new conn, eager clients",
   "slowreader-64": "slow reader, 64 MiB",
   "slowreader-256": "slow reader, 256 MiB",
@@ -244,6 +274,11 @@ function cpuPerUnit(w: ThroughputWorkload, r: ThroughputRun): number | null {
   if (r.error !== null || r.proxyCpuMs === null) return null;
   if (isBigBody(w)) return r.bytes > 0 ? (r.proxyCpuMs / r.bytes) * 1e9 : null; // ms per GB
   return r.requests > 0 ? (r.proxyCpuMs / r.requests) * 1000 : null; // ms per 1k requests
+}
+
+/** A run's peak RSS minus the process's RSS when it first answered; null when either is unknown. */
+function rssGrowth(r: ThroughputRun): number | null {
+  return r.error !== null || r.proxyRssPeak === null || r.proxyRssStart == null ? null : r.proxyRssPeak - r.proxyRssStart;
 }
 
 function isBigBody(w: ThroughputWorkload): boolean {
@@ -291,7 +326,8 @@ export function summarise(res: BenchResults): Row[] {
     const reps = s.reps[w];
     const primary = (r: ThroughputRun): number | null => (r.error !== null ? null : isBigBody(w) ? r.mbps : r.rps);
     const direct = byRep(runs, "direct", reps, primary);
-    const naive = byRep(runs, "naive", reps, primary);
+    const naive = byRep(runs, isHttp(w) ? "nodehttp" : "naive", reps, primary);
+    const latency = w === "keepalive" || isHttp(w);
     for (const t of TARGET_IDS) {
       if (!runs.some((r) => r.target === t)) continue;
       const mine = byRep(runs, t, reps, primary);
@@ -303,6 +339,11 @@ export function summarise(res: BenchResults): Row[] {
       if (f.failed > 0) notes.push(`${f.failed} failed requests of ${f.total} (${pct(f.failed / f.total)}), ${f.resets} of them socket errors`);
       const noisy = f.runs.filter((r) => r.busyBefore !== null && r.busyBefore > 0.2).length;
       if (noisy > 0) notes.push(`${noisy} run(s) started while other work kept the machine busy`);
+      const rss = spread(byRep(runs, t, reps, (r) => (r.error !== null ? null : r.proxyRssPeak)));
+      const growth = spread(byRep(runs, t, reps, rssGrowth));
+      if (isHttp(w) && reason === null && rss) {
+        notes.push(`peak RSS ${(rss.median / 1e6).toFixed(1)} MB (${(rss.min / 1e6).toFixed(1)}-${(rss.max / 1e6).toFixed(1)})${growth ? `, +${(growth.median / 1e6).toFixed(1)} MB over its RSS at start` : ""}`);
+      }
       rows.push({
         key: w,
         workload: WORKLOAD_LABELS[w]!,
@@ -313,8 +354,8 @@ export function summarise(res: BenchResults): Row[] {
         toNaive: ratioSpread(mine, naive),
         cpu: spread(byRep(runs, t, reps, (r) => cpuPerUnit(w, r))),
         cpuUnit: isBigBody(w) ? "ms/GB" : "ms/1k",
-        p50: w === "keepalive" ? spread(byRep(runs, t, reps, (r) => (r.error ? null : r.p50Ms))) : null,
-        p99: w === "keepalive" ? spread(byRep(runs, t, reps, (r) => (r.error ? null : r.p99Ms))) : null,
+        p50: latency ? spread(byRep(runs, t, reps, (r) => (r.error ? null : r.p50Ms))) : null,
+        p99: latency ? spread(byRep(runs, t, reps, (r) => (r.error ? null : r.p99Ms))) : null,
         errors: reason === null ? { failed: f.failed, total: f.total, resets: f.resets } : null,
         note: notes.length > 0 ? notes.join("; ") : null,
       });
@@ -478,7 +519,7 @@ function row(rows: Row[], key: string, target: TargetId): Row | undefined {
  * cannot pass whatever its rate.
  */
 export function judge(rows: Row[], res: BenchResults): Verdict[] {
-  const subjects = (["xps", "learner"] as const).filter((t) => t === "xps" || res.settings.learner);
+  const subjects = (["xps", "learner", "xps15", "learner15"] as const).filter((t) => t === "xps" || t === "xps15" || res.settings.learner);
   return subjects.flatMap((t) => {
     // A server that failed on every workload gets one line, with the reason, instead of a line per target.
     const mine = rows.filter((r) => r.target === t);
@@ -486,48 +527,25 @@ export function judge(rows: Row[], res: BenchResults): Verdict[] {
     if (mine.length > 0 && reasons.length === 1 && reasons[0] !== null) {
       return [{ text: `${TARGET_LABELS[t]}: every target`, measured: `the server failed: ${reasons[0]}`, limit: "-", pass: false, stretch: false }];
     }
-    return judgeTarget(rows, res, t);
+    return t === "xps" || t === "learner" ? judgeTarget(rows, res, t) : judgeHttp(rows, res, t);
   });
+}
+
+/** Why `me` cannot pass a target of the workload of `runs`, whatever its figure: null when nothing stands in the way. */
+function gateOf(runs: Countable[], me: TargetId): string | null {
+  const f = failures(runs, me);
+  if (f.failedRuns.length > 0) return `${f.failedRuns.length} run(s) failed`;
+  if (f.total > 0 && f.failed / f.total > MAX_FAILED_SHARE) return `${pct(f.failed / f.total)} of requests failed`;
+  return null;
 }
 
 function judgeTarget(rows: Row[], res: BenchResults, me: "xps" | "learner"): Verdict[] {
   const v: Verdict[] = [];
   const s = res.settings;
   const who = me === "xps" ? "xps" : "yours";
-  /** Why `me` cannot pass a target of workload w, whatever its figure: null when nothing stands in the way. */
-  const gate = (runs: Countable[]): string | null => {
-    const f = failures(runs, me);
-    if (f.failedRuns.length > 0) return `${f.failedRuns.length} run(s) failed`;
-    if (f.total > 0 && f.failed / f.total > MAX_FAILED_SHARE) return `${pct(f.failed / f.total)} of requests failed`;
-    return null;
-  };
-  const add = (
-    w: WorkloadId | null,
-    text: string,
-    limit: string,
-    measured: Spread | null | undefined,
-    ok: (m: number) => boolean,
-    fmt: (m: number) => string,
-    opts: { stretch?: boolean; blocked?: string | null; info?: boolean } = {},
-  ): void => {
-    if (w !== null && !s.only.includes(w)) return;
-    const provisional = w !== null && RATIO_WORKLOADS.includes(w) && (s.quick || s.reps[w] < RATIO_REPS) ? true : undefined;
-    const base = { text, limit, stretch: opts.stretch === true, info: opts.info, provisional };
-    if (!measured) {
-      v.push({ ...base, measured: opts.blocked ? `n/a (${opts.blocked})` : "n/a", pass: opts.blocked ? false : null });
-      return;
-    }
-    const range = measured.n > 1 ? ` (${fmt(measured.min)}-${fmt(measured.max)}, n=${measured.n})` : "";
-    const blocked = opts.blocked ? `; ${opts.blocked}` : "";
-    v.push({ ...base, measured: `${fmt(measured.median)}${range}${blocked}`, pass: opts.info ? null : opts.blocked ? false : ok(measured.median) });
-  };
-  const tp = (w: ThroughputWorkload): ThroughputRun[] => res.throughput[w] ?? [];
-  const ran = (w: ThroughputWorkload): boolean => tp(w).some((r) => r.target === me);
-  const ratioTo = (w: ThroughputWorkload, other: TargetId, pick: (r: ThroughputRun) => number | null): Spread | null =>
-    ran(w) ? ratioSpread(byRep(tp(w), me, s.reps[w], pick), byRep(tp(w), other, s.reps[w], pick)) : null;
-  const cpu = (w: ThroughputWorkload): Spread | null => ratioTo(w, "naive", (r) => cpuPerUnit(w, r));
+  const gate = (runs: Countable[]): string | null => gateOf(runs, me);
+  const { add, ratioTo, cpu, blockedIf } = verdictTools(res, me, v);
   const rate = (r: ThroughputRun): number | null => (r.error !== null ? null : r.mbps);
-  const blockedIf = (w: ThroughputWorkload): string | null => (ran(w) ? gate(tp(w)) : null);
 
   const ka = blockedIf("keepalive");
   add("keepalive", `keep-alive: req/s, ${who} / naive`, ">= 1.00x", row(rows, "keepalive", me)?.toNaive, (m) => m >= 1.0, x, { blocked: ka });
@@ -610,6 +628,69 @@ function judgeTarget(rows: Row[], res: BenchResults, me: "xps" | "learner"): Ver
     add("idlescale", `idle scaling: 1 client's req/s with ${top.toLocaleString("en-US")} idle / with 0 idle, ${who}${cut}`, ">= 0.90x", ratio, (m) => m >= 0.9, x, {
       blocked: gate(scale),
     });
+  }
+  return v;
+}
+
+type AddVerdict = (
+  w: WorkloadId | null,
+  text: string,
+  limit: string,
+  measured: Spread | null | undefined,
+  ok: (m: number) => boolean,
+  fmt: (m: number) => string,
+  opts?: { stretch?: boolean; blocked?: string | null; info?: boolean },
+) => void;
+
+/** What judging `me` on the throughput workloads needs: a verdict added to `v` (or not, when its workload did not run), ratios to another target by repetition. */
+function verdictTools(res: BenchResults, me: TargetId, v: Verdict[]) {
+  const s = res.settings;
+  const add: AddVerdict = (w, text, limit, measured, ok, fmt, opts = {}) => {
+    if (w !== null && !s.only.includes(w)) return;
+    const provisional = w !== null && RATIO_WORKLOADS.includes(w) && (s.quick || s.reps[w] < RATIO_REPS) ? true : undefined;
+    const base = { text, limit, stretch: opts.stretch === true, info: opts.info, provisional };
+    if (!measured) {
+      v.push({ ...base, measured: opts.blocked ? `n/a (${opts.blocked})` : "n/a", pass: opts.blocked ? false : null });
+      return;
+    }
+    const range = measured.n > 1 ? ` (${fmt(measured.min)}-${fmt(measured.max)}, n=${measured.n})` : "";
+    const blocked = opts.blocked ? `; ${opts.blocked}` : "";
+    v.push({ ...base, measured: `${fmt(measured.median)}${range}${blocked}`, pass: opts.info ? null : opts.blocked ? false : ok(measured.median) });
+  };
+  const tp = (w: ThroughputWorkload): ThroughputRun[] => res.throughput[w] ?? [];
+  const ran = (w: ThroughputWorkload): boolean => tp(w).some((r) => r.target === me);
+  const ratioTo = (w: ThroughputWorkload, other: TargetId, pick: (r: ThroughputRun) => number | null): Spread | null =>
+    ran(w) ? ratioSpread(byRep(tp(w), me, s.reps[w], pick), byRep(tp(w), other, s.reps[w], pick)) : null;
+  const cpu = (w: ThroughputWorkload): Spread | null => ratioTo(w, peerOf(me), (r) => cpuPerUnit(w, r));
+  const blockedIf = (w: ThroughputWorkload): string | null => (ran(w) ? gateOf(tp(w), me) : null);
+  return { add, tp, ran, ratioTo, cpu, blockedIf };
+}
+
+/**
+ * The HTTP workloads' targets for a stage 15 server (the reference's, or the
+ * learner's): on each file size, at least the plain Node server's req/s and
+ * no more CPU per request, peak RSS within HTTP_RSS_LIMIT, and the ratio to
+ * nginx's http server reported.
+ */
+function judgeHttp(rows: Row[], res: BenchResults, me: "xps15" | "learner15"): Verdict[] {
+  const v: Verdict[] = [];
+  const who = me === "xps15" ? "xps" : "yours";
+  const { add, tp, ran, ratioTo, cpu, blockedIf } = verdictTools(res, me, v);
+  const mb = (m: number): string => `${(m / 1e6).toFixed(1)} MB`;
+  for (const w of HTTP_WORKLOADS) {
+    const label = WORKLOAD_LABELS[w]!;
+    const blocked = blockedIf(w);
+    const rps = (r: ThroughputRun): number | null => (r.error !== null ? null : r.rps);
+    add(w, `${label}: req/s, ${who} / naive http`, ">= 1.00x", row(rows, w, me)?.toNaive, (m) => m >= 1.0, x, { blocked });
+    add(w, `${label}: CPU per request, ${who} / naive http`, "<= 1.00x", cpu(w), (m) => m <= 1.0, x, { blocked });
+    const growth = ran(w) ? spread(byRep(tp(w), me, res.settings.reps[w], rssGrowth)) : null;
+    const limit = httpRssGrowthLimit(w, res.settings);
+    add(w, `${label}: peak RSS growth, ${who}`, `<= ${mb(limit)}`, growth, (m) => m <= limit, mb, { blocked });
+    const peak = (r: ThroughputRun): number | null => (r.error !== null ? null : r.proxyRssPeak);
+    add(w, `${label}: peak RSS, ${who} / naive http`, "(reported)", ratioTo(w, "nodehttp", peak), () => true, x, { info: true });
+    const nginxRan = tp(w).some((r) => r.target === "nginxhttp");
+    if (nginxRan) add(w, `${label}: req/s, ${who} / nginx http`, "(reported)", ratioTo(w, "nginxhttp", rps), () => true, x, { info: true });
+    else if (res.settings.only.includes(w)) v.push({ text: `${label}: req/s, ${who} / nginx http`, limit: "(reported)", measured: "n/a (no nginx in this run)", pass: null, stretch: false, info: true });
   }
   return v;
 }
