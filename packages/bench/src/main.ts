@@ -56,6 +56,7 @@ import {
   HTTP_IDS,
   PROXY_IDS,
   REPO_ROOT,
+  STAGE15_DIR,
   TARGET_LABELS,
   findNginx,
   isNodeTarget,
@@ -952,6 +953,13 @@ async function main(): Promise<void> {
     }
   }
 
+  // A copy of the course released through an earlier stage has no stage 15 yet: its HTTP workloads are left out.
+  if (!fs.existsSync(path.join(STAGE15_DIR, "package.json"))) {
+    for (const w of HTTP_WORKLOADS.filter((x) => s.only.includes(x))) {
+      res.skipped.push({ target: "*", workload: w, reason: `stage 15 (${path.relative(REPO_ROOT, STAGE15_DIR)}) is not part of this copy of the course` });
+    }
+    s.only = s.only.filter((w) => !isHttp(w));
+  }
   const httpRun = HTTP_WORKLOADS.some((w) => s.only.includes(w));
   await prepareNodeTargets(s.nodeRunner, s.learner, { proxy: s.only.some((w) => !isHttp(w)), http: httpRun });
   const nTargets = 3 + (nginx ? 1 : 0) + (s.learner ? 1 : 0);
@@ -962,7 +970,7 @@ async function main(): Promise<void> {
     say(`  code: ${res.meta.git.commit.slice(0, 10)}${d.length > 0 ? ` plus uncommitted changes to ${d.join(", ")}` : ""}`);
   }
   const est = estimateSeconds(s, nTargets);
-  say(`  workloads: ${s.only.join(", ")}; about ${est < 120 ? `${Math.round(est / 10) * 10} s` : `${Math.round(est / 60)} min`}`);
+  say(`  workloads: ${s.only.join(", ") || "none"}; about ${est < 120 ? `${Math.round(est / 10) * 10} s` : `${Math.round(est / 60)} min`}`);
   if (res.meta.busyBefore !== null && res.meta.busyBefore > 0.15) {
     say(`  note: the machine was ${Math.round(res.meta.busyBefore * 100)}% busy before the run: other work adds noise to the figures`);
   }
