@@ -25,6 +25,21 @@ export const mistakes = catalogue([
     hint: "h2",
   },
 
+  {
+    id: "connect-blocks",
+    todo: 1,
+    file: "tcp-client.ts",
+    what: "C habit: takes net.connect's return as a made connection, so it prints \"Connected\" and converses before 'connect' (even when nothing listens)",
+    edits: [
+      {
+        find: "  socket.once(\"connect\", () => {\n    connected = true;\n    console.log(\"[INFO] Connected to tcp server\");\n    converse(socket);\n  });\n",
+        replace: "  console.log(\"[INFO] Connected to tcp server\");\n  converse(socket);\n",
+      },
+    ],
+    caughtBy: "m2",
+    hint: "h2",
+  },
+
   // TODO 2: one line, one reply
   { id: "stub-2", todo: 2, stub: true, caughtBy: "m1", hint: "h1" },
   {
@@ -47,6 +62,16 @@ export const mistakes = catalogue([
     file: "tcp-client.ts",
     what: "sends the line that readline gives, which has lost its newline",
     edits: [{ find: "    socket.write(`${line}\\n`);", replace: "    socket.write(line);" }],
+    caughtBy: "m1",
+    hint: "h1",
+  },
+
+  {
+    id: "reply-trimmed",
+    todo: 2,
+    file: "tcp-client.ts",
+    what: "trims the reply (trim()) instead of taking off its final newline only, so a line's spaces at either end are lost",
+    edits: [{ find: "    console.log(`[SERVER MESSAGE] ${chunk.toString().replace(/\\n$/, \"\")}`);", replace: "    console.log(`[SERVER MESSAGE] ${chunk.toString().trim()}`);" }],
     caughtBy: "m1",
     hint: "h1",
   },
@@ -98,6 +123,16 @@ export const mistakes = catalogue([
     file: "tcp-server.ts",
     what: "ignores a client that arrives while another is served, instead of queueing it",
     edits: [{ find: "  waiting.push(socket);\n  if (current === null) serveNext();", replace: "  if (current !== null) return;\n  waiting.push(socket);\n  serveNext();" }],
+    caughtBy: "m4",
+    hint: "h4",
+  },
+
+  {
+    id: "queue-at-the-front",
+    todo: 4,
+    file: "tcp-server.ts",
+    what: "puts the new client at the front of the queue (unshift), the wrong end, so the last to come is served first",
+    edits: [{ find: "  waiting.push(socket);\n  if (current === null) serveNext();", replace: "  waiting.unshift(socket);\n  if (current === null) serveNext();" }],
     caughtBy: "m4",
     hint: "h4",
   },
@@ -163,6 +198,16 @@ export const mistakes = catalogue([
     hint: "h5",
   },
 
+  {
+    id: "numbered-from-0",
+    todo: 6,
+    file: "multi-client.ts",
+    what: "numbers the children from 0, C loop style (childArgs(i, opts)), so there is a client 0 and no client N",
+    edits: [{ find: "fork(CHILD_SCRIPT, childArgs(i + 1, opts), { execArgv: CHILD_EXEC_ARGV })", replace: "fork(CHILD_SCRIPT, childArgs(i, opts), { execArgv: CHILD_EXEC_ARGV })" }],
+    caughtBy: "m5",
+    hint: "h5",
+  },
+
   // TODO 7: one client
   { id: "stub-7", todo: 7, stub: true, caughtBy: "m5", hint: "h5" },
   {
@@ -180,6 +225,20 @@ export const mistakes = catalogue([
     file: "multi-client.ts",
     what: "sends the message and exits without waiting for the reply",
     edits: [{ find: "  const chunk = await reply;\n  if (chunk === null) {\n    console.log(`[Client ${n}] [ERROR] the connection closed before the reply`);\n    return 1;\n  }\n  console.log(`[Client ${n}] [SERVER MESSAGE] ${chunk.toString().replace(/\\n$/, \"\")}`);\n", replace: "" }],
+    caughtBy: "m5",
+    hint: "h5",
+  },
+  {
+    id: "waits-for-data-only",
+    todo: 7,
+    file: "multi-client.ts",
+    what: "waits for the reply with once(socket, \"data\") alone, so a connection that closes without a reply is never reported",
+    edits: [
+      {
+        find: "  const reply = new Promise<Buffer | null>((resolve) => {\n    socket.once(\"data\", resolve);\n    socket.once(\"close\", () => resolve(null));\n  });",
+        replace: "  const reply = (once(socket, \"data\") as Promise<[Buffer]>).then(([chunk]) => chunk as Buffer | null);",
+      },
+    ],
     caughtBy: "m5",
     hint: "h5",
   },

@@ -27,6 +27,8 @@ export interface TestServerOptions {
   /** Hold every reply until this many connections are open at once (or `holdMs` has passed). */
   holdUntil?: number;
   holdMs?: number;
+  /** Close every connection on its first message, without a reply. */
+  hangUp?: boolean;
 }
 
 /** A server on a free port that replies to each chunk with the chunk reversed (stage 1's rule). */
@@ -51,6 +53,10 @@ export async function testServer(t: MilestoneContext, opts: TestServerOptions = 
     let replied = 0;
     socket.on("data", (chunk: Buffer) => {
       mine.push(chunk);
+      if (opts.hangUp) {
+        socket.end();
+        return;
+      }
       const reply = async (): Promise<void> => {
         if (opts.delayMs) await sleep(opts.delayMs);
         if (socket.destroyed) return;

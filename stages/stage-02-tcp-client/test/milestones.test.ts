@@ -28,7 +28,7 @@ stage.milestone("m1", async (t) => {
   const server = await testServer(t, { delayMs: 30 });
   const client = await startProgram(t, "client.ts", ["--port", String(server.port)], true);
   await connected(t, client);
-  const lines = ["hello", "eXpServer in Node", "a b c", "one more line", "x".repeat(300)];
+  const lines = ["hello", "eXpServer in Node", "a b c", " spaces at both ends ", "x".repeat(300)];
   // All the lines at once, as a pipe or a paste delivers them.
   client.child.stdin!.write(lines.map((l) => `${l}\n`).join(""));
   const replies = await linesMatching(client, REPLY, lines.length, 8000);
@@ -160,4 +160,15 @@ stage.milestone("m5", async (t) => {
   if (done < 0) t.fail(`the parent never printed "[INFO] all 3 clients are done". Its output:\n${output(multi, 20)}`);
   if (done < lastChild) t.fail({ problem: "the parent printed \"[INFO] all 3 clients are done\" before its children had finished: it must wait for every child's exit", hint: "h5" });
   if (multi.exitCode !== 0) t.fail(`the multi-client exited with code ${multi.exitCode ?? multi.exitSignal}, not 0, although every child was served. Its output:\n${output(multi, 20)}`);
+  // A server that closes the connection without a reply: the child says so and fails, and so does the parent.
+  const rude = await testServer(t, { hangUp: true });
+  const lone = await startProgram(t, "multi-client.ts", ["--port", String(rude.port), "--clients", "1"]);
+  if (!(await exited(lone, 20_000))) t.fail(`against a server that closes the connection without replying, the multi-client was still running 20 s later. Its output:\n${output(lone, 20)}`);
+  if (!lone.log().includes("[Client 1] [ERROR] the connection closed before the reply")) {
+    t.fail({
+      problem: `the server closed client 1's connection without a reply, and the client did not print "[Client 1] [ERROR] the connection closed before the reply": wait for the reply or the close, whichever comes first. Its output:\n${output(lone, 20)}`,
+      hint: "h5",
+    });
+  }
+  if (lone.exitCode !== 1) t.fail(`the server closed the only client's connection without a reply; the multi-client must exit with code 1, and it exited with ${lone.exitCode ?? lone.exitSignal}. Its output:\n${output(lone, 20)}`);
 });
