@@ -28,6 +28,16 @@ export const mistakes = catalogue([
     hint: "h1",
   },
 
+  {
+    id: "one-recvfrom",
+    todo: 1,
+    file: server,
+    what: "C's one recvfrom() per loop turn, without the loop: once('message') answers the first datagram only",
+    edits: [{ find: "  socket.on(\"message\", onDatagram);", replace: "  socket.once(\"message\", onDatagram);" }],
+    caughtBy: "m1",
+    hint: "h1",
+  },
+
   // TODO 2: start the pool
   { id: "stub-2", todo: 2, stub: true, caughtBy: "m1", hint: "h1" },
   {
@@ -75,6 +85,16 @@ export const mistakes = catalogue([
     file: server,
     what: "drops a datagram when every worker is busy, instead of queueing it",
     edits: [{ find: "  if (worker === undefined) queue.push(job);\n  else worker.postMessage(job);", replace: "  if (worker !== undefined) worker.postMessage(job);" }],
+    caughtBy: "m2",
+    hint: "h2",
+  },
+
+  {
+    id: "no-idle-check",
+    todo: 3,
+    file: server,
+    what: "forgets that no worker may be idle: idle.pop()! posts to undefined, and the server crashes once every worker is busy",
+    edits: [{ find: "  const worker = idle.pop();\n  if (worker === undefined) queue.push(job);\n  else worker.postMessage(job);", replace: "  idle.pop()!.postMessage(job);" }],
     caughtBy: "m2",
     hint: "h2",
   },
@@ -128,5 +148,14 @@ export const mistakes = catalogue([
     edits: [{ find: "  spin(slowMs);\n  return {", replace: "  return {" }],
     caughtBy: "m4",
     hint: "h4",
+  },
+  {
+    id: "posts-bytes-only",
+    todo: 5,
+    file: worker,
+    what: "the worker posts back the reply's bytes alone, as a C thread would sendto() them, so the main thread has no address to send them to",
+    edits: [{ find: "    port.postMessage(work(job, setup.slowMs));", replace: "    port.postMessage(work(job, setup.slowMs).message);" }],
+    caughtBy: "m1",
+    hint: "h1",
   },
 ]);
