@@ -63,6 +63,16 @@ export const mistakes = catalogue([
     hint: "h1",
   },
 
+  {
+    id: "one-recv",
+    todo: 2,
+    file,
+    what: "C habit of one recv() for the request: once('data') forwards the client's first chunk only, so a request that comes in two pieces never reaches the upstream whole",
+    edits: [{ find: "  route.client.on(\"data\", (chunk: Buffer) => {", replace: "  route.client.once(\"data\", (chunk: Buffer) => {" }],
+    caughtBy: "m1",
+    hint: "h1",
+  },
+
   // TODO 3: the client leaves
   { id: "stub-3", todo: 3, stub: true, caughtBy: "m1", hint: "h1" },
   {
@@ -84,6 +94,16 @@ export const mistakes = catalogue([
     hint: "h3",
   },
 
+  {
+    id: "no-client-error-listener",
+    todo: 3,
+    file,
+    what: "listens for the client's 'close' but not its 'error', so a client that resets crashes the proxy",
+    edits: [{ find: "  route.client.on(\"error\", () => {\n    // 'close' follows.\n  });\n", replace: "" }],
+    caughtBy: "m3",
+    hint: "h3",
+  },
+
   // TODO 4: from the upstream to the client
   { id: "stub-4", todo: 4, stub: true, caughtBy: "m1", hint: "h1" },
   {
@@ -101,6 +121,16 @@ export const mistakes = catalogue([
     file,
     what: "writes every response to the client of the route opened last",
     edits: [{ find: "    route.client.write(chunk);\n  });", replace: "    routes.at(-1)!.client.write(chunk);\n  });" }],
+    caughtBy: "m1",
+    hint: "h1",
+  },
+
+  {
+    id: "back-to-the-upstream",
+    todo: 4,
+    file,
+    what: "the wrong end: writes the upstream's bytes back to the upstream instead of to the client",
+    edits: [{ find: "    route.client.write(chunk);\n  });", replace: "    route.upstream.write(chunk);\n  });" }],
     caughtBy: "m1",
     hint: "h1",
   },

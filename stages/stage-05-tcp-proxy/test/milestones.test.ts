@@ -86,6 +86,22 @@ stage.milestone("m1", async (t) => {
   const direct = await httpGet(up.port, "/");
   direct.client.destroy();
   sameResponse(t, "GET / (the listing)", listing, direct);
+  // A request that comes in two pieces, as from a slow client: every chunk goes to the upstream, not only the first.
+  const split = await connectOrFail(t, port, "a client that sends its request in two pieces");
+  const request = requestBytes("/hello.txt");
+  await split.send(request.subarray(0, 10));
+  await sleep(200);
+  await split.send(request.subarray(10));
+  const splitEnd = await split.waitForEnd(5000);
+  split.destroy();
+  if (!split.bytes().toString("latin1").endsWith(HELLO)) {
+    t.fail({
+      problem: "GET /hello.txt sent in two pieces, 200 ms apart, did not bring the file back through the proxy: a request may take several reads, and every chunk the client sends goes to its upstream",
+      sent: request,
+      got: split.bytes(),
+      ending: describeOutcome(splitEnd, 5000, split.errorCode),
+    });
+  }
 });
 
 stage.milestone("m2", async (t) => {
@@ -156,6 +172,22 @@ stage.milestone("m3", async (t) => {
   await sleep(200);
   early.destroy();
   await routesBackTo(t, server, "after a client left halfway through its request");
+
+  // A client that resets its connection while its response is coming: the proxy stays, and so does nothing of the route.
+  const rude = await connectOrFail(t, port, "a client that resets mid-response");
+  rude.keep = false;
+  await rude.send(requestBytes("/big.bin"));
+  await rude.waitForBytes(64 * 1024, 5000);
+  rude.reset();
+  await sleep(300);
+  if (!server.alive()) {
+    t.fail({
+      problem: `a client reset its connection while its response was coming, and the proxy died (exit ${server.exitCode ?? server.exitSignal})`,
+      notes: ["a reset emits 'error' on the client's socket (ECONNRESET or EPIPE); with no listener, Node throws it"],
+      hint: "h3",
+    });
+  }
+  await routesBackTo(t, server, "after a client reset its connection mid-response");
 
   // A whole exchange: python closes, the client must be closed, nothing stays open.
   const r = await httpGet(port, "/hello.txt");
