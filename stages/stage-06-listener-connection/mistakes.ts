@@ -91,6 +91,21 @@ export const mistakes = catalogue([
     hint: "h1",
   },
 
+  {
+    id: "accepts-again",
+    todo: 2,
+    file: "listener.ts",
+    what: "C habit: calls accept() again in the TODO, as the C handler does, and wraps that socket, so the client the loop accepted is never served",
+    edits: [
+      {
+        find: "      client = connectionCreate(listener.epoll, socket);\n",
+        replace: "      const accepted = socketAccept(listener.server);\n      if (accepted === E_AGAIN) return;\n      client = connectionCreate(listener.epoll, accepted);\n",
+      },
+    ],
+    caughtBy: "m1",
+    hint: "h1",
+  },
+
   // TODO 3: reverseMessage
   { id: "stub-3", todo: 3, stub: true, caughtBy: "m4", hint: "h4" },
   {
