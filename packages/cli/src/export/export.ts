@@ -302,14 +302,17 @@ export interface Canary {
 export function scanExport(out: string, through: number, root: string, canaries: Canary[] = []): Leak[] {
   const leaks: Leak[] = [];
   // What a withheld region shares with the released code of its own file
-  // (its file as the export holds it, with the region stubbed) is public
-  // already: an earlier form of the same handler, say. Only the rest of it
-  // can leak.
+  // (its file as an export through the stage must hold it, with the region
+  // stubbed) is public already: an earlier form of the same handler, say.
+  // Only the rest of it can leak. The file is made again from the course, not
+  // read from the export, where a region left in place would hide itself.
   const exported = new Map<string, { code: string; runs: Set<string> }>();
+  const served = new Set(serverFiles(root));
   const ownFile = (file: string): { code: string; runs: Set<string> } => {
     let e = exported.get(file);
     if (e === undefined) {
-      const text = fs.existsSync(path.join(out, file)) ? fs.readFileSync(path.join(out, file), "utf8") : "";
+      const source = fs.readFileSync(path.join(root, file), "utf8");
+      const text = exportText(served.has(file) ? truncateAt(source, file, through) : source, file, through);
       e = { code: normalizeCode(text), runs: shingles(text) };
       exported.set(file, e);
     }
