@@ -305,10 +305,11 @@ async function main(argv: string[]): Promise<number> {
   const mutators = values.mutators === undefined ? undefined : new Set(values.mutators.split(",").map((s) => s.trim()).filter(Boolean));
   const report = await mutate(stage, { todo, limit, width, mutators, budgetMs: budget === undefined ? undefined : budget * 60_000, log: (l) => console.log(l) });
   console.log("");
-  console.log(`${report.stage}: mutation score ${(report.score * 100).toFixed(1)}% (${report.mutants} mutants, ${(report.ms / 60_000).toFixed(1)} min)`);
+  const ran = report.outcomes.filter((o) => o.status !== "not run").length;
+  console.log(`${report.stage}: mutation score ${(report.score * 100).toFixed(1)}% (${ran === report.mutants ? `${ran} mutants` : `${ran} of ${report.mutants} mutants run`}, ${(report.ms / 60_000).toFixed(1)} min)`);
   for (const t of report.perTodo) console.log(`  TODO ${t.todo} ${t.title}: ${t.killed}/${t.total} killed${t.total ? ` (${((100 * t.killed) / t.total).toFixed(0)}%)` : ""}`);
   const survivors = report.outcomes.filter((o) => o.status === "survived" || o.status === "no coverage");
-  const notRun = report.outcomes.filter((o) => o.status === "not run").length;
+  const notRun = report.mutants - ran;
   if (notRun > 0) console.log(`  ${notRun} mutants not run: the budget ran out (--budget)`);
   if (survivors.length > 0) {
     console.log("\nSurvivors (a milestone that would catch them is a candidate test, or the mutant is equivalent):");
