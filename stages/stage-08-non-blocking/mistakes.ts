@@ -98,4 +98,13 @@ export const mistakes = catalogue([
     caughtBy: "m3",
     hint: "h3",
   },
+  {
+    id: "close-handler-reads",
+    todo: 3,
+    file: "connection.ts",
+    what: "C habit: leaves the hang-up to the read handler (recv() gives 0 on a hang-up in C), but a reset leaves nothing to read, so the connection stays",
+    edits: [{ find: '  connectionClose(connection, "peer closed connection");\n}', replace: "  connectionReadHandler(connection);\n}" }],
+    caughtBy: "m3",
+    hint: "h3",
+  },
 ]);
