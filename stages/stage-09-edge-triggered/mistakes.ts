@@ -91,6 +91,16 @@ export const mistakes = catalogue([
     hint: "h1",
   },
 
+  {
+    id: "event-as-mask",
+    todo: 3,
+    file: "connection.ts",
+    what: "C habit of an event mask (events = EPOLLIN): the read callback sets readReady and clears writeReady, so a reply waits for a write edge that never comes",
+    edits: [{ find: "  // handle_connections calls the handlers.\n  connection.readReady = true;", replace: "  // handle_connections calls the handlers.\n  connection.readReady = true;\n  connection.writeReady = false;" }],
+    caughtBy: "m1",
+    hint: "h1",
+  },
+
   // TODO 4: handle_connections
   { id: "stub-4", todo: 4, stub: true, caughtBy: "m1", hint: "h1" },
   {
