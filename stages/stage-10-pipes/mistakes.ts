@@ -115,6 +115,16 @@ export const mistakes = catalogue([
     hint: "h7",
   },
 
+  {
+    id: "destroy-splices",
+    todo: 4,
+    file: "pipe.ts",
+    what: "takes the pipe out of core.pipes by splicing its array (items.splice), so a pass walking the list skips the pipe after it",
+    edits: [{ find: "  pipe.core.pipes.remove(pipe);\n", replace: "  pipe.core.pipes.items.splice(pipe.core.pipes.items.indexOf(pipe), 1);\n" }],
+    caughtBy: "m7",
+    hint: "h7",
+  },
+
   // TODO 5: readable and writable
   { id: "stub-5", todo: 5, stub: true, caughtBy: "m1", hint: "h1" },
   {
@@ -201,6 +211,16 @@ export const mistakes = catalogue([
     file: "pipe.ts",
     what: "destroying a sink destroys its whole pipe, though the pass does that once both ends are gone",
     edits: [{ find: "  if (sink.pipe !== null) pipeDetachSink(sink.pipe);\n  sink.ready = false;", replace: "  if (sink.pipe !== null) pipeDestroy(sink.pipe);\n  sink.ready = false;" }],
+    caughtBy: "m7",
+    hint: "h7",
+  },
+
+  {
+    id: "end-stays-active",
+    todo: 7,
+    file: "pipe.ts",
+    what: "a destroyed source is detached but keeps its flags, still ready and active, as if it still took part in a flow",
+    edits: [{ find: "  source.ready = false;\n  source.active = false;\n  logger", replace: "  logger" }],
     caughtBy: "m7",
     hint: "h7",
   },
