@@ -33,6 +33,8 @@ export interface ServerOptions {
   publicDir: string; // @since 12
   /** The positional argument: a config file (read from stage 16 on), or null. */
   configPath: string | null;
+  /** --host (or XPS_HOST) was given: from stage 16 it overrides every listener's host in the config. */ // @since 16
+  hostGiven: boolean; // @since 16
 }
 
 export interface StageServerSpec {
@@ -62,6 +64,19 @@ export const DEFAULT_PUBLIC = "../public";
 // @since end
 
 export function usage(spec: StageServerSpec): string {
+  // @since 16 begin
+  if (spec.readsConfig) {
+    return [
+      `${spec.stage}: ${spec.title}`,
+      "",
+      "Usage: server.ts [--host HOST] CONFIG_FILE",
+      "",
+      "  CONFIG_FILE           the JSON config (xps_config.json): its servers, listeners and routes",
+      "  --host HOST           listen on HOST on every port of the config, whatever its hosts say (XPS_HOST)",
+      "  --help                this text",
+    ].join("\n");
+  }
+  // @since end
   const roles = spec.portRoles.map((r, i) => `    port ${DEFAULT_PORTS[i]}: ${r}`).join("\n");
   return [
     `${spec.stage}: ${spec.title}`,
@@ -111,6 +126,12 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv, spec: St
     throw new UsageError(`one config file at most, got ${positionals.length} arguments (${positionals.map((p) => JSON.stringify(p)).join(", ")})`);
   }
   const configPath = positionals[0] ?? null;
+  // @since 16 begin
+  if (spec.readsConfig) {
+    const other = values.ports !== undefined ? "--ports" : values.public !== undefined ? "--public" : values.upstream !== undefined ? "--upstream" : null;
+    if (other !== null) throw new UsageError(`${other} is not an option of ${spec.stage}: the ports, the folders and the upstreams come from the config file`);
+  }
+  // @since end
   if (values.upstream !== undefined && !spec.upstream) { // @since 11
   // @until 10: if (values.upstream !== undefined) {
     throw new UsageError(`${spec.stage} has no upstream; --upstream belongs to stage 11 and later`);
@@ -154,7 +175,8 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv, spec: St
   // @since 12 begin
   const publicDir = values.public ?? (spec.files ? env.XPS_PUBLIC : undefined) ?? DEFAULT_PUBLIC;
   if (publicDir.trim() === "") throw new UsageError(`--public is empty; give a folder, such as ${DEFAULT_PUBLIC}`);
-  return { host, ports, upstream, publicDir, configPath };
+  return { host, ports, upstream, publicDir, configPath, hostGiven: (values.host ?? env.XPS_HOST) !== undefined }; // @since 16
+  // @until 15: return { host, ports, upstream, publicDir, configPath };
   // @since end
   // @only 11: return { host, ports, upstream, configPath };
   // @until 10: return { host, ports, configPath };
@@ -232,6 +254,12 @@ export function startProcess(spec: StageServerSpec): ServerOptions {
     process.stdout.write(usage(spec) + "\n");
     process.exit(0);
   }
+  // @since 16 begin
+  if (spec.readsConfig && options.configPath === null) {
+    process.stderr.write(`error: no config file path given\n\n${usage(spec)}\n`);
+    process.exit(2);
+  }
+  // @since end
   // Last line of defence: every handler is already guarded, but nothing a
   // client does may end the process.
   process.on("uncaughtException", (err) => {

@@ -24,24 +24,34 @@ import { exposureWarning, listenHostProblem, listenPortsProblem, startProcess, t
 import { socketPending } from "@xps/connection/socket";
 import { upstreamConnectError } from "@xps/connection/upstream"; // @since 11
 import { sessionDestroy, type Backend, type Session } from "@xps/connection/session"; // @since 13
+import { configCreate, type XpsConfig } from "@xps/connection/config"; // @since 16
 
 /** Create one listener per port; null (after an ERROR line per failure) if any port cannot be bound. */
 export async function serverStart(
   core: Core,
   host: string,
-  routes: { port: number; backend: Backend }[], // @since 13
+  routes: { port: number; backend: Backend; host?: string }[], // @since 16
+  // @since 13 begin
+  // @until 15: routes: { port: number; backend: Backend }[],
+  // @since end
   // @since 10 begin
   // @until 12: routes: { port: number; handler: ConnectionHandler }[],
   // @since end
   // @until 9: ports: number[],
 ): Promise<Listener[] | null> {
   const listeners: Listener[] = [];
-  for (const { port, backend } of routes) { // @since 13
+  for (const { port, backend, host: own } of routes) { // @since 16
+  // @since 13 begin
+  // @until 15: for (const { port, backend } of routes) {
+  // @since end
   // @since 10 begin
   // @until 12: for (const { port, handler } of routes) {
   // @since end
   // @until 9: for (const port of ports) {
-    const listener = await listenerCreate(core, host, port, backend); // @since 13
+    const listener = await listenerCreate(core, own ?? host, port, backend); // @since 16
+    // @since 13 begin
+    // @until 15: const listener = await listenerCreate(core, host, port, backend);
+    // @since end
     // @since 10 begin
     // @until 12: const listener = await listenerCreate(core, host, port, handler);
     // @since end
@@ -137,19 +147,11 @@ function startFailed(what: string, err: unknown): never {
 }
 
 /**
- * The whole main(): read the options, start, and serve until SIGINT or
- * SIGTERM. From stage 10 on, `routes` gives the handler of each of the four
- * ports.
- * From stage 13 on it gives each port's backend instead (see Backend). // @since 13
+ * The core, with the signals that stop it (SIGINT, SIGTERM: a clean stop,
+ * exit code 0) and print its counts (SIGUSR2). Exits with code 1 when the
+ * core cannot be made.
  */
-export async function runStageServer(
-  spec: StageServerSpec,
-  routes: (options: ServerOptions) => Backend[], // @since 13
-  // @since 10 begin
-  // @until 12: routes: (options: ServerOptions) => ConnectionHandler[],
-  // @since end
-): Promise<Core> {
-  const options = startProcess(spec);
+function coreWithSignals(): Core {
   let core: Core;
   try {
     core = coreCreate();
@@ -174,6 +176,24 @@ export async function runStageServer(
   process.on("SIGTERM", () => stop("SIGTERM"));
   // Asked for explicitly, so printed even when XPS_LOG=quiet hides INFO lines.
   process.on("SIGUSR2", () => logger("INFO", "runStageServer()", statsLine(core), true));
+  return core;
+}
+
+/**
+ * The whole main(): read the options, start, and serve until SIGINT or
+ * SIGTERM. From stage 10 on, `routes` gives the handler of each of the four
+ * ports.
+ * From stage 13 on it gives each port's backend instead (see Backend). // @since 13
+ */
+export async function runStageServer(
+  spec: StageServerSpec,
+  routes: (options: ServerOptions) => Backend[], // @since 13
+  // @since 10 begin
+  // @until 12: routes: (options: ServerOptions) => ConnectionHandler[],
+  // @since end
+): Promise<Core> {
+  const options = startProcess(spec);
+  const core = coreWithSignals();
 
   const hostProblem = await listenHostProblem(options.host);
   if (hostProblem !== null) {
@@ -208,3 +228,67 @@ export async function runStageServer(
   if (spec.upstream) void probeUpstream(options.upstream); // @since 11
   return core;
 }
+// @since 16 begin
+
+/** What each listener of the config serves, for the exposure WARNING: "file_serve /, redirect /redirect". */
+function listenerRoles(config: XpsConfig, host: string, port: number): string {
+  const routes = config.servers.filter((s) => s.listeners.some((l) => l.host === host && l.port === port)).flatMap((s) => s.routes);
+  if (routes.length === 0) return "no routes: every request is a 404";
+  return routes.map((r) => (r.type === "reverse_proxy" ? `reverse_proxy ${r.req_path} to ${r.upstreams![0]}` : `${r.type} ${r.req_path}`)).join(", ");
+}
+
+/**
+ * main() from stage 16 on: the config file (the one positional argument)
+ * says what to listen on and what answers. A config with problems prints
+ * one "error:" line per problem and exits with code 1 before anything
+ * listens; the config's unknown keys are WARNING lines. --host, when given,
+ * replaces every listener's host.
+ */
+export async function runConfigServer(spec: StageServerSpec): Promise<Core> {
+  const options = startProcess({ ...spec, readsConfig: true });
+  let result: ReturnType<typeof configCreate>;
+  try {
+    result = configCreate(options.configPath!);
+  } catch (err) {
+    startFailed("configCreate()", err);
+  }
+  const { config, problems, warnings } = result;
+  for (const w of warnings) logger("WARNING", "configCreate()", w);
+  if (config === null) {
+    for (const p of problems) process.stderr.write(`error: ${p}\n`);
+    process.stderr.write(`error: the config has ${problems.length === 1 ? "a problem" : `${problems.length} problems`}; nothing was started\n`);
+    process.exit(1);
+  }
+  logger("INFO", "runConfigServer()", `config ${config.configPath}: ${config.servers.length} server(s), ${config.listeners.length} listener(s)`, true);
+  const core = coreWithSignals();
+  const listeners = config.listeners.map((l) => ({ host: options.hostGiven ? options.host : l.host, port: l.port, config: l }));
+  for (const host of new Set(listeners.map((l) => l.host))) {
+    const problem = await listenHostProblem(host);
+    if (problem !== null) {
+      logger("ERROR", "runConfigServer()", problem);
+      process.exit(1);
+    }
+  }
+  let started: Listener[] | null;
+  try {
+    started = await serverStart(core, options.host, listeners.map((l) => ({ host: l.host, port: l.port, backend: { config } })));
+  } catch (err) {
+    startFailed("serverStart()", err);
+  }
+  if (started === null) {
+    logger("ERROR", "runConfigServer()", "could not listen on every port of the config (the ERROR line above says why); free the port or change it in the config");
+    process.exit(1);
+  }
+  // The lookup compares the client's listener with the config's: a listener
+  // whose host --host replaced still answers as the config's.
+  started.forEach((l, i) => {
+    l.host = listeners[i]!.config.host;
+  });
+  const bound = started.map((l) => (l.server.address() as net.AddressInfo | null)?.address ?? l.host);
+  const roles = listeners.map((l) => listenerRoles(config, l.config.host, l.port));
+  const exposed = exposureWarning(bound, listeners.map((l) => l.port), { ...spec, portRoles: roles });
+  if (exposed !== null) logger("WARNING", "runConfigServer()", exposed);
+  logger("INFO", "runConfigServer()", `pid ${process.pid}: Ctrl+C stops the server, kill -USR2 ${process.pid} prints its counts`, true);
+  return core;
+}
+// @since end

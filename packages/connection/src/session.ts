@@ -32,8 +32,14 @@
 // that answers it, puts the header block in toClientBuff and, for a file, // @since 14
 // makes the file pipe. One request per connection: every reply says // @since 14
 // "Connection: close", and what the client sends after its head is dropped. // @since 14
+// From stage 16 a port's backend is the config (config.ts): the lookup of // @since 16
+// each request picks its route, which serves a file, proxies the request // @since 16
+// to the route's upstream (a 502 when that upstream is down), or redirects. // @since 16
 import path from "node:path"; // @since 14
-import { DEFAULT_PIPE_BUFF_THRESH, E_AGAIN, E_NOTFOUND, E_PERMISSION, OK, describeError, logger, resultName, type HostPort } from "@xps/utils"; // @since 14
+import { DEFAULT_PIPE_BUFF_THRESH, E_AGAIN, E_NOTFOUND, E_PERMISSION, OK, describeError, formatHostPort, logger, resultName, type HostPort } from "@xps/utils"; // @since 16
+// @since 14 begin
+// @until 15: import { DEFAULT_PIPE_BUFF_THRESH, E_AGAIN, E_NOTFOUND, E_PERMISSION, OK, describeError, logger, resultName, type HostPort } from "@xps/utils";
+// @since end
 // @until 13: import { DEFAULT_PIPE_BUFF_THRESH, describeError, logger, resultName, type HostPort } from "@xps/utils";
 import type { Core } from "@xps/core/core";
 import {
@@ -57,6 +63,12 @@ import { fileCreate, fileDestroy, type XpsFile } from "@xps/disk/file";
 import { HTTP_STATUS, type HttpStatus, type KeyVal } from "@xps/http/http"; // @since 14
 import { httpReqCreate, httpReqFeed, httpReqHasBody, type HttpRequest } from "@xps/http/http-request"; // @since 14
 import { httpResCreate, httpResSerialize, httpResSetBody, httpResSetHeader } from "@xps/http/http-response"; // @since 15
+// @since 16 begin
+import { httpGetHeader } from "@xps/http/http";
+import { httpReqSerialize } from "@xps/http/http-request";
+import { configLookup, type Lookup, type XpsConfig } from "@xps/connection/config";
+import { ipRefusal } from "@xps/connection/config"; // @since 18
+// @since end
 // @only 14: import { httpSerializeHeaders } from "@xps/http/http";
 
 /**
@@ -64,7 +76,10 @@ import { httpResCreate, httpResSerialize, httpResSetBody, httpResSetHeader } fro
  * server.ts, one per port, until stage 16's config does it): an upstream to
  * proxy to, a file to send, or nothing.
  */
-export type Backend = { upstream: HostPort } | { file: string; publicDir: string } | { files: string } | null; // @since 14
+export type Backend = { upstream: HostPort } | { file: string; publicDir: string } | { files: string } | { config: XpsConfig } | null; // @since 16
+// @since 14 begin
+// @until 15: export type Backend = { upstream: HostPort } | { file: string; publicDir: string } | { files: string } | null;
+// @since end
 // @until 13: export type Backend = { upstream: HostPort } | { file: string; publicDir: string } | null;
 
 export interface Session {
@@ -101,6 +116,12 @@ export interface Session {
   /** The request has been answered: what the client sends now is dropped. */
   answered: boolean;
   // @since end
+  // @since 16 begin
+  /** The config that answers requests (a { config } port), or null. */
+  config: XpsConfig | null;
+  /** What answers the request, once it has been looked up. */
+  lookup: Lookup | null;
+  // @since end
 }
 
 /**
@@ -115,7 +136,14 @@ export function sessionCreate(core: Core, client: Connection): Session | null {
   // @since 14 begin
   const backend = client.listener?.backend ?? null;
   session.publicDir = backend !== null && "files" in backend ? backend.files : null;
-  session.httpReq = session.publicDir !== null ? httpReqCreate() : null;
+  // @since 16 begin
+  session.config = backend !== null && "config" in backend ? backend.config : null;
+  session.lookup = null;
+  session.httpReq = session.publicDir !== null || session.config !== null ? httpReqCreate() : null;
+  // @since end
+  // @since 14 begin
+  // @until 15: session.httpReq = session.publicDir !== null ? httpReqCreate() : null;
+  // @since end
   session.answered = false;
   // @since end
   return session;
@@ -185,21 +213,7 @@ function sessionAttach(session: Session): boolean {
   const { core, client } = session;
   const backend = client.listener?.backend ?? null;
   if (backend !== null && "upstream" in backend) {
-    const upstream = upstreamCreate(core, backend.upstream.host, backend.upstream.port);
-    if (upstream === null) {
-      logger("ERROR", "sessionCreate()", "upstreamCreate() failed");
-      sessionDestroy(session);
-      return false;
-    }
-    session.upstream = upstream;
-    const request = pipeCreate(core, DEFAULT_PIPE_BUFF_THRESH, session.upstreamSource, upstream.sink);
-    const response = request === null ? null : pipeCreate(core, DEFAULT_PIPE_BUFF_THRESH, upstream.source, session.upstreamSink);
-    if (response === null) {
-      logger("ERROR", "sessionCreate()", "failed to create upstream pipes");
-      connectionDestroy(upstream);
-      sessionDestroy(session);
-      return false;
-    }
+    return attachUpstream(session, backend.upstream);
   } else if (backend !== null && "file" in backend) {
     const { file, error } = fileCreate(core, backend.file, backend.publicDir);
     if (file === null) {
@@ -214,6 +228,29 @@ function sessionAttach(session: Session): boolean {
       sessionDestroy(session);
       return false;
     }
+  }
+  return true;
+  // @solution end
+}
+
+/** Connect the session to the upstream at `to` with its two pipes; false (the session destroyed) when that fails. */
+function attachUpstream(session: Session, to: HostPort): boolean {
+  // @solution stage-13 begin 2: Attach what serves the client
+  const core = session.core;
+  const upstream = upstreamCreate(core, to.host, to.port);
+  if (upstream === null) {
+    logger("ERROR", "sessionCreate()", "upstreamCreate() failed");
+    sessionDestroy(session);
+    return false;
+  }
+  session.upstream = upstream;
+  const request = pipeCreate(core, DEFAULT_PIPE_BUFF_THRESH, session.upstreamSource, upstream.sink);
+  const response = request === null ? null : pipeCreate(core, DEFAULT_PIPE_BUFF_THRESH, upstream.source, session.upstreamSink);
+  if (response === null) {
+    logger("ERROR", "sessionCreate()", "failed to create upstream pipes");
+    connectionDestroy(upstream);
+    sessionDestroy(session);
+    return false;
   }
   return true;
   // @solution end
@@ -308,6 +345,7 @@ export function takeChunk(sink: PipeSink<Session>, where: string): Buffer | null
 /** client -> session: the client's pipe holds bytes and the session has room for a buffer. */
 function clientSinkHandlerImpl(sink: PipeSink<Session>): void {
   if (sink.ptr.httpReq !== null && !sink.ptr.answered) return sessionReadRequest(sink); // @since 14
+  if (sink.ptr.httpReq !== null) return void takeChunk(sink, "clientSinkHandler()"); // @since 16
   // @solution stage-13 begin 4: Carry the client's bytes to the upstream
   //> clientSinkHandler: take the next chunk out of the pipe (takeChunk; stop
   //> on null). With no upstream the bytes have nowhere to go: leave it at
@@ -445,7 +483,12 @@ function replyBytes(answer: Answer, req: HttpRequest): Buffer {
  */
 export function sessionProcessRequest(session: Session): void {
   const req = session.httpReq!;
-  const answer = sessionResolve(session, req);
+  if (session.config !== null) return sessionServeByConfig(session, req); // @since 16
+  sessionSendAnswer(session, req, sessionResolve(session, req));
+}
+
+/** Log the answer, put its header block in toClientBuff and, for a 200 to GET, make the file's pipe. */
+function sessionSendAnswer(session: Session, req: HttpRequest, answer: Answer): void {
   const log = `${req.requestLine || "(no request line)"} -> ${answer.status}${answer.why ? ` (${answer.why})` : ""}`;
   logger(answer.status < 400 ? "INFO" : "WARNING", "sessionProcessRequest()", log);
   setToClientBuff(session, replyBytes(answer, req));
@@ -461,6 +504,113 @@ export function sessionProcessRequest(session: Session): void {
     fileDestroy(file);
     sessionDestroy(session);
   }
+}
+// @since end
+// @since 16 begin
+
+/** An answer that is an error: its status and why. */
+function refusal(status: HttpStatus, why: string): Answer {
+  return { status, file: null, why };
+}
+
+/** What no route gets: a request the parser refused, a body, a method other than GET and HEAD, a malformed path. */
+function requestRefusal(req: HttpRequest): Answer | null {
+  if (req.result !== OK) return refusal(req.status, req.problem ?? "the request is malformed");
+  if (httpReqHasBody(req)) return refusal(413, "this server takes no request body");
+  if (req.methodN !== "GET" && req.methodN !== "HEAD") return refusal(405, `${req.method} is not served here; GET and HEAD are`);
+  return null;
+}
+
+/** A file_serve lookup's answer: the file inside the route's folder, or 404, 403, 500. */
+function fileAnswer(session: Session, req: HttpRequest, lookup: Lookup): Answer {
+  if (lookup.filePath === null) return refusal(404, `${req.pathname} names no file (and no index file)`);
+  const { file, error } = fileCreate(session.core, lookup.filePath, lookup.root!);
+  if (file !== null) return { status: 200, file, why: null };
+  if (error === E_PERMISSION) return refusal(403, `${req.pathname} may not be served`);
+  if (error === E_NOTFOUND) return refusal(404, `${req.pathname} is not there`);
+  return refusal(500, `${req.pathname} could not be opened (${resultName(error)})`);
+}
+
+/** Answer a request on a { config } port: look it up, then serve, proxy or redirect as its route says. */
+function sessionServeByConfig(session: Session, req: HttpRequest): void {
+  const refused = requestRefusal(req);
+  if (refused !== null) return sessionSendAnswer(session, req, refused);
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(req.pathname);
+  } catch {
+    return sessionSendAnswer(session, req, refusal(400, `the path ${JSON.stringify(req.pathname)} has a malformed %-escape`));
+  }
+  if (pathname.includes("\0")) return sessionSendAnswer(session, req, refusal(400, "the path holds a NUL byte"));
+  const listener = session.client.listener!;
+  const { lookup } = configLookup(session.config!, { listener: { host: listener.host, port: listener.port }, host: httpGetHeader(req.headers, "Host"), pathname });
+  if (lookup === null) return sessionSendAnswer(session, req, refusal(404, `no route of this server matches ${req.pathname}`));
+  session.lookup = lookup;
+  // @since 18 begin
+  if (!sessionAdmits(session, req, lookup)) return;
+  // @since end
+  if (lookup.type === "file_serve") return sessionSendAnswer(session, req, fileAnswer(session, req, lookup));
+  if (lookup.type === "redirect") {
+    logger("INFO", "sessionProcessRequest()", `${req.requestLine} -> ${lookup.httpStatusCode} (to ${lookup.redirectUrl})`);
+    return setToClientBuff(session, redirectBytes(lookup, req));
+  }
+  logger("INFO", "sessionProcessRequest()", `${req.requestLine} -> proxied to ${formatHostPort(lookup.upstream!)}`);
+  sessionProxy(session, req, lookup);
+}
+// @since 18 begin
+
+/**
+ * The route's allow and deny lists: true when the client may go on; false
+ * when it got a 403 (a complete reply with the standard headers).
+ */
+function sessionAdmits(session: Session, req: HttpRequest, lookup: Lookup): boolean {
+  const why = ipRefusal(lookup, session.client.remoteIp);
+  if (why === null) return true;
+  logger("DEBUG", "sessionProcessRequest()", why);
+  sessionSendAnswer(session, req, refusal(403, why));
+  return false;
+}
+// @since end
+
+/** A redirect lookup's reply: its status, Location, and no body. */
+function redirectBytes(lookup: Lookup, req: HttpRequest): Buffer {
+  // @solution stage-16 begin 4: Redirect
+  //> A response with the route's status (lookup.httpStatusCode, not always
+  //> 302) and a Location header that is the route's redirect_url exactly
+  //> (nothing of the request's path added to it), plus Content-Length: 0
+  //> and Connection: close, so that the client knows where the reply ends.
+  //> Serialize it (httpResSerialize).
+  void req;
+  const res = httpResCreate(lookup.httpStatusCode as HttpStatus);
+  httpResSetHeader(res, "Location", lookup.redirectUrl!);
+  httpResSetHeader(res, "Content-Length", "0");
+  httpResSetHeader(res, "Connection", "close");
+  return httpResSerialize(res);
+  // @solution end
+}
+
+/** A reverse_proxy lookup: connect to the route's upstream and send it the request; its reply goes to the client unchanged. */
+function sessionProxy(session: Session, req: HttpRequest, lookup: Lookup): void {
+  // @solution stage-16 begin 5: Proxy to the route's upstream
+  //> Connect to lookup.upstream, the route's upstream, and to nothing else:
+  //> the request's own host (its Host header, or the host of an
+  //> absolute-form request line) never chooses where the server connects.
+  //> attachUpstream makes the connection and its two pipes (false: it has
+  //> destroyed the session already; stop). Then hand the request, as
+  //> httpReqSerialize writes it, to the upstream's side with
+  //> setFromClientBuff. The upstream's reply then flows to the client as
+  //> it comes (the stage 13 handlers do it).
+  //> And in upstreamErrorRes: on an HTTP session (httpReq set) that has
+  //> nothing for the client yet, put a complete 502 reply in toClientBuff
+  //> (sessionErrorBytes), so that the client learns the upstream is down.
+  if (!attachUpstream(session, lookup.upstream!)) return;
+  setFromClientBuff(session, httpReqSerialize(req));
+  // @solution end
+}
+
+/** The complete reply (header block and short body) for an error status. */
+function sessionErrorBytes(session: Session, status: HttpStatus, why: string): Buffer {
+  return replyBytes(refusal(status, why), session.httpReq!);
 }
 // @since end
 
@@ -511,6 +661,15 @@ function clientSourceHandlerImpl(source: PipeSource<Session>): void {
  */
 function upstreamErrorRes(session: Session): void {
   session.upstreamErrorResSet = true;
+  // @since 16 begin
+  // @solution stage-16 begin 5: Proxy to the route's upstream
+  if (session.httpReq !== null && session.toClientBuff === null) {
+    logger("WARNING", "upstreamErrorRes()", "the upstream went away before answering; the client gets a 502");
+    setToClientBuff(session, sessionErrorBytes(session, 502, "the upstream is not reachable"));
+    return;
+  }
+  // @solution end
+  // @since end
   logger("WARNING", "upstreamErrorRes()", "the upstream went away before answering; the client is closed without a reply");
 }
 

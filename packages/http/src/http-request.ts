@@ -264,3 +264,21 @@ export function httpProcessHeaders(req: HttpRequest): number {
 export function httpReqHasBody(req: HttpRequest): boolean {
   return req.bodyLen > 0 || req.bodyChunked;
 }
+// @since 16 begin
+
+/** Headers that concern one connection only: the proxy does not pass them on. */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "upgrade"]);
+
+/**
+ * The request as a proxy sends it on (xps_http_req_serialize): the request
+ * line in origin form (an absolute-form target loses its scheme and host),
+ * the client's headers in their order, minus the hop-by-hop ones, and
+ * "Connection: close": one request per upstream connection, as per client.
+ */
+export function httpReqSerialize(req: HttpRequest): Buffer {
+  const target = req.path === "" ? "/" : req.path;
+  const headers = req.headers.filter((h) => !HOP_BY_HOP.has(h.key.toLowerCase()));
+  const lines = [`${req.method} ${target} HTTP/${req.httpVersion}`, ...headers.map((h) => `${h.key}: ${h.val}`), "Connection: close", "", ""];
+  return Buffer.from(lines.join("\r\n"), "latin1");
+}
+// @since end

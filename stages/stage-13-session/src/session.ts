@@ -132,6 +132,12 @@ function sessionAttach(session: Session): boolean {
   throw todo("stage-13", 2, "Attach what serves the client");
 }
 
+/** Connect the session to the upstream at `to` with its two pipes; false (the session destroyed) when that fails. */
+function attachUpstream(session: Session, to: HostPort): boolean {
+  // TODO(stage-13 #2): Attach what serves the client
+  throw todo("stage-13", 2, "Attach what serves the client");
+}
+
 /**
  * xps_session_destroy: the session's five ends leave their pipes (the pipe
  * rules then close the client, the upstream and the file), its buffers go,

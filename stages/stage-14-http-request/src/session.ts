@@ -179,21 +179,7 @@ function sessionAttach(session: Session): boolean {
   const { core, client } = session;
   const backend = client.listener?.backend ?? null;
   if (backend !== null && "upstream" in backend) {
-    const upstream = upstreamCreate(core, backend.upstream.host, backend.upstream.port);
-    if (upstream === null) {
-      logger("ERROR", "sessionCreate()", "upstreamCreate() failed");
-      sessionDestroy(session);
-      return false;
-    }
-    session.upstream = upstream;
-    const request = pipeCreate(core, DEFAULT_PIPE_BUFF_THRESH, session.upstreamSource, upstream.sink);
-    const response = request === null ? null : pipeCreate(core, DEFAULT_PIPE_BUFF_THRESH, upstream.source, session.upstreamSink);
-    if (response === null) {
-      logger("ERROR", "sessionCreate()", "failed to create upstream pipes");
-      connectionDestroy(upstream);
-      sessionDestroy(session);
-      return false;
-    }
+    return attachUpstream(session, backend.upstream);
   } else if (backend !== null && "file" in backend) {
     const { file, error } = fileCreate(core, backend.file, backend.publicDir);
     if (file === null) {
@@ -208,6 +194,27 @@ function sessionAttach(session: Session): boolean {
       sessionDestroy(session);
       return false;
     }
+  }
+  return true;
+}
+
+/** Connect the session to the upstream at `to` with its two pipes; false (the session destroyed) when that fails. */
+function attachUpstream(session: Session, to: HostPort): boolean {
+  const core = session.core;
+  const upstream = upstreamCreate(core, to.host, to.port);
+  if (upstream === null) {
+    logger("ERROR", "sessionCreate()", "upstreamCreate() failed");
+    sessionDestroy(session);
+    return false;
+  }
+  session.upstream = upstream;
+  const request = pipeCreate(core, DEFAULT_PIPE_BUFF_THRESH, session.upstreamSource, upstream.sink);
+  const response = request === null ? null : pipeCreate(core, DEFAULT_PIPE_BUFF_THRESH, upstream.source, session.upstreamSink);
+  if (response === null) {
+    logger("ERROR", "sessionCreate()", "failed to create upstream pipes");
+    connectionDestroy(upstream);
+    sessionDestroy(session);
+    return false;
   }
   return true;
 }
@@ -397,7 +404,11 @@ function replyBytes(answer: Answer, req: HttpRequest): Buffer {
  */
 export function sessionProcessRequest(session: Session): void {
   const req = session.httpReq!;
-  const answer = sessionResolve(session, req);
+  sessionSendAnswer(session, req, sessionResolve(session, req));
+}
+
+/** Log the answer, put its header block in toClientBuff and, for a 200 to GET, make the file's pipe. */
+function sessionSendAnswer(session: Session, req: HttpRequest, answer: Answer): void {
   const log = `${req.requestLine || "(no request line)"} -> ${answer.status}${answer.why ? ` (${answer.why})` : ""}`;
   logger(answer.status < 400 ? "INFO" : "WARNING", "sessionProcessRequest()", log);
   setToClientBuff(session, replyBytes(answer, req));
