@@ -665,14 +665,33 @@ function guarded<K extends PipeEndKind>(fn: (end: PipeEnd<Session, K>) => void):
   };
 }
 
+/**
+ * A close handler whose end's flow was cut by a reset (the loop marks the end
+ * aborted): the flows the session carries on for that peer are cut too. The
+ * pipes it still holds are marked, so that when the session lets go of them
+ * the connections at their other ends close with a reset as well, as the
+ * stage 11 proxy passes a reset on, instead of lingering on a stream that
+ * will never be whole (an upstream still sending would keep one busy for
+ * seconds).
+ */
+function passResetOn<K extends PipeEndKind>(fn: (end: PipeEnd<Session, K>) => void): (end: PipeEnd<Session, K>) => void {
+  return (end) => {
+    if (end.aborted === true) {
+      const s = end.ptr;
+      for (const e of [s.clientSource, s.clientSink, s.upstreamSource, s.upstreamSink, s.fileSink]) if (e.pipe !== null) e.pipe.aborted = true;
+    }
+    fn(end);
+  };
+}
+
 // The ends' callbacks, each guarded (made once, for every session).
 const clientSinkHandler = guarded(clientSinkHandlerImpl);
 const upstreamSourceHandler = guarded(upstreamSourceHandlerImpl);
 const upstreamSinkHandler = guarded(upstreamSinkHandlerImpl);
 const fileSinkHandler = guarded(fileSinkHandlerImpl);
 const clientSourceHandler = guarded(clientSourceHandlerImpl);
-const upstreamSourceCloseHandler = guarded<"source">(upstreamCloseImpl);
-const upstreamSinkCloseHandler = guarded<"sink">(upstreamCloseImpl);
-const clientSourceCloseHandler = guarded<"source">(sessionEndCloseImpl);
-const clientSinkCloseHandler = guarded<"sink">(sessionEndCloseImpl);
+const upstreamSourceCloseHandler = guarded<"source">(passResetOn(upstreamCloseImpl));
+const upstreamSinkCloseHandler = guarded<"sink">(passResetOn(upstreamCloseImpl));
+const clientSourceCloseHandler = guarded<"source">(passResetOn(sessionEndCloseImpl));
+const clientSinkCloseHandler = guarded<"sink">(passResetOn(sessionEndCloseImpl));
 const fileSinkCloseHandler = guarded<"sink">(sessionEndCloseImpl);
