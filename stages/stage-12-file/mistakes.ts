@@ -115,6 +115,16 @@ export const mistakes = catalogue([
     hint: "h3",
   },
 
+  {
+    id: "whole-buffer",
+    todo: 4,
+    file: "file.ts",
+    what: "C habit of ignoring read()'s count: parks the whole buffer, so a short read sends the stale bytes after the n it read",
+    edits: [{ find: "    file.chunk = n === buffer.length ? buffer : buffer.subarray(0, n);\n", replace: "    file.chunk = buffer;\n" }],
+    caughtBy: "m1",
+    hint: "h1",
+  },
+
   // TODO 5: destroy the file
   { id: "stub-5", todo: 5, stub: true, caughtBy: "m4", hint: "h4" },
   {
@@ -196,5 +206,19 @@ export const mistakes = catalogue([
     edits: [{ find: "pipeCreate(client.core, DEFAULT_PIPE_BUFF_THRESH, file.source, client.sink)", replace: "pipeCreate(client.core, 16 * DEFAULT_PIPE_BUFF_THRESH, file.source, client.sink)" }],
     caughtBy: "m2",
     hint: "h2",
+  },
+  {
+    id: "result-unchecked",
+    todo: 7,
+    file: "routes.ts",
+    what: "fileCreate's result is not checked, C style: a file that cannot be served reaches pipeCreate as null, and the handler throws",
+    edits: [
+      {
+        find: "  if (file === null) {\n    connectionClose(client, false, resultName(error), `${filePath} cannot be served`);\n    return;\n  }\n  if (pipeCreate(client.core, DEFAULT_PIPE_BUFF_THRESH, file.source, client.sink) === null) {",
+        replace: "  void error;\n  if (pipeCreate(client.core, DEFAULT_PIPE_BUFF_THRESH, file!.source, client.sink) === null) {",
+      },
+    ],
+    caughtBy: "m5",
+    hint: "h5",
   },
 ]);

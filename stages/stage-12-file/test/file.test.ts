@@ -264,6 +264,14 @@ stage.milestone("m5", async (t: MilestoneContext) => {
       if (line === undefined) await sleep(50);
     }
     if (line === undefined) t.fail(`${c.name}: the client was closed, but the server's log has no line that says why (wanted: ${c.what}, matching ${c.reason})`);
+    const fault = server.log().slice(seen).find((l) => /closing the connection that hit it|closing this client/.test(l));
+    if (fault !== undefined) {
+      t.fail({
+        problem: `${c.name}: the client was closed by the server's fault handler, not by the route: a handler threw (${fault})`,
+        notes: ["fileCreate returns no file (and an error) for a file that may not be served: check it, and close the client with resultName(error) as the reason"],
+        hint: "h5",
+      });
+    }
     if (!server.alive()) t.fail(`${c.name}: the server exited`);
   }
   (await expectEcho(t, server.ports[3]!, randomBytes(10_000), { what: "the echo port, after the refusals" })).destroy();
