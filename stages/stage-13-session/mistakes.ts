@@ -41,7 +41,7 @@ export const mistakes = catalogue([
     todo: 2,
     file: "session.ts",
     what: "only the response pipe is made: the session's upstreamSource never reaches the upstream",
-    edits: [{ find: "    const request = pipeCreate(core, DEFAULT_PIPE_BUFF_THRESH, session.upstreamSource, upstream.sink);\n", replace: "    const request = true;\n" }],
+    edits: [{ find: "  const request = pipeCreate(core, DEFAULT_PIPE_BUFF_THRESH, session.upstreamSource, upstream.sink);\n", replace: "  const request = true;\n" }],
     caughtBy: "m7",
     hint: "h7",
   },
@@ -88,6 +88,16 @@ export const mistakes = catalogue([
     edits: [{ find: "  session.clientSink.ready = !held;\n", replace: "  if (held) session.clientSink.ready = false;\n" }],
     caughtBy: "m7",
     hint: "h7",
+  },
+
+  {
+    id: "source-flag-forgotten",
+    todo: 3,
+    file: "session.ts",
+    what: "setToClientBuff flips the sinks but forgets the client source's ready flag, so a held buffer is never written towards the client",
+    edits: [{ find: "  session.clientSource.ready = held;\n", replace: "" }],
+    caughtBy: "m2",
+    hint: "h2",
   },
 
   // TODO 4: carry the client's bytes to the upstream
@@ -137,6 +147,16 @@ export const mistakes = catalogue([
     file: "session.ts",
     what: "the buffer for the client is written whole, whatever room its pipe has left",
     edits: [{ find: "  setToClientBuff(session, writeSome(source, buff));\n", replace: "  pipeSourceWrite(source, buff);\n  setToClientBuff(session, null);\n" }],
+    caughtBy: "m8",
+    hint: "h8",
+  },
+
+  {
+    id: "rest-of-buffer-lost",
+    todo: 5,
+    file: "session.ts",
+    what: "C habit of ignoring send()'s count: the client source writes what fits and then drops the buffer (setToClientBuff(null)), so the part that did not fit is lost",
+    edits: [{ find: "  setToClientBuff(session, writeSome(source, buff));\n", replace: "  writeSome(source, buff);\n  setToClientBuff(session, null);\n" }],
     caughtBy: "m8",
     hint: "h8",
   },
@@ -204,5 +224,14 @@ export const mistakes = catalogue([
     ],
     caughtBy: "m2",
     hint: "h2",
+  },
+  {
+    id: "file-sink-forgotten",
+    todo: 7,
+    file: "session.ts",
+    what: "destroys the four ends of a proxy session and forgets the file sink, so the file's pipe keeps its sink and the file is never closed",
+    edits: [{ find: "  pipeSinkDestroy(session.upstreamSink);\n  pipeSinkDestroy(session.fileSink);\n", replace: "  pipeSinkDestroy(session.upstreamSink);\n" }],
+    caughtBy: "m5",
+    hint: "h5",
   },
 ]);
