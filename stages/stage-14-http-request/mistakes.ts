@@ -91,6 +91,19 @@ export const mistakes = catalogue([
     hint: "h5",
   },
 
+  {
+    id: "major-marks-the-slash",
+    todo: 3,
+    file: "http.ts",
+    what: "off by one: the version's mark is set on the slash, one state early, so the version reads \"/1.1\"",
+    edits: [
+      { find: "    case RL_VERSION_HTTP:\n      return expect(0x2f, RL_VERSION_HTTP_SLASH);", replace: "    case RL_VERSION_HTTP:\n      req.httpMajor = i;\n      return expect(0x2f, RL_VERSION_HTTP_SLASH);" },
+      { find: "    case RL_VERSION_HTTP_SLASH:\n      req.httpMajor = i;\n", replace: "    case RL_VERSION_HTTP_SLASH:\n" },
+    ],
+    caughtBy: "m1",
+    hint: "h1",
+  },
+
   // TODO 4: read one header line
   { id: "stub-4", todo: 4, stub: true, caughtBy: "m5", hint: "h5" },
   {
@@ -147,6 +160,16 @@ export const mistakes = catalogue([
     hint: "h2",
   },
 
+  {
+    id: "strncmp-prefix",
+    todo: 5,
+    file: "http.ts",
+    what: "C habit of strncmp with the key's length: a header whose name starts with the key matches, so \"Hos\" finds Host",
+    edits: [{ find: "    if (h.key.toLowerCase() === want) return h.val;", replace: "    if (h.key.toLowerCase().startsWith(want)) return h.val;" }],
+    caughtBy: "m2",
+    hint: "h2",
+  },
+
   // TODO 6: copy out the request line's parts
   { id: "stub-6", todo: 6, stub: true, caughtBy: "m5", hint: "h5" },
   {
@@ -166,6 +189,16 @@ export const mistakes = catalogue([
     edits: [{ find: "  req.pathname = strFromOffsets(req, req.pathnameStart, req.pathnameEnd) || \"/\";", replace: "  req.pathname = strFromOffsets(req, req.pathStart, req.pathEnd) || \"/\";" }],
     caughtBy: "m3",
     hint: "h3",
+  },
+
+  {
+    id: "version-end-exclusive",
+    todo: 6,
+    file: "http-request.ts",
+    what: "off by one: the version is copied up to the minor digit's offset, which strFromOffsets leaves out, so it reads \"1.\"",
+    edits: [{ find: "strFromOffsets(req, req.httpMajor, req.httpMinor + 1)", replace: "strFromOffsets(req, req.httpMajor, req.httpMinor)" }],
+    caughtBy: "m1",
+    hint: "h1",
   },
 
   // TODO 7: collect the headers and check them
@@ -255,6 +288,16 @@ export const mistakes = catalogue([
     edits: [{ find: '  const chunk = takeChunk(sink, "clientSinkHandler()");\n  if (chunk === null) return;\n  if (httpReqFeed(', replace: '  const chunk = pipeSinkRead(sink);\n  if (chunk === null) return;\n  if (httpReqFeed(' }],
     caughtBy: "m6",
     hint: "h6",
+  },
+
+  {
+    id: "only-ok-is-done",
+    todo: 9,
+    file: "session.ts",
+    what: "waits for OK alone (!== OK instead of === E_AGAIN), so a request the parser refused (E_FAIL) is never answered",
+    edits: [{ find: "  if (httpReqFeed(session.httpReq!, chunk) === E_AGAIN) return;", replace: "  if (httpReqFeed(session.httpReq!, chunk) !== OK) return;" }],
+    caughtBy: "m5",
+    hint: "h5",
   },
 
   // TODO 10: choose the answer
