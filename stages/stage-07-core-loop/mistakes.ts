@@ -30,6 +30,16 @@ export const mistakes = catalogue([
     hint: "h1",
   },
 
+  {
+    id: "connections-in-a-set",
+    todo: 1,
+    file: "core.ts",
+    what: "JavaScript habit: the connections are kept in a Set, which has add() and size but no remove(), so a connection that leaves cannot be destroyed",
+    edits: [{ find: "    connections: new SlotList<object>(),", replace: "    connections: new Set<object>() as unknown as SlotList<object>," }],
+    caughtBy: "m3",
+    hint: "h3",
+  },
+
   // TODO 2: coreDestroy
   { id: "stub-2", todo: 2, stub: true, caughtBy: "m4", hint: "h4" },
   {
@@ -157,6 +167,15 @@ export const mistakes = catalogue([
     file: "loop.ts",
     what: "the attached check is the wrong way round, so only events of detached handles would be delivered",
     edits: [{ find: "  if (!ev.attached) return;", replace: "  if (ev.attached) return;" }],
+    caughtBy: "m1",
+    hint: "h1",
+  },
+  {
+    id: "arguments-swapped",
+    todo: 6,
+    file: "loop.ts",
+    what: "the wrong order: the callback gets the event's argument first and the owner second (cb(arg, ev.ptr)), so a handler is called without its owner",
+    edits: [{ find: "      cb(ev.ptr, arg);", replace: "      cb(arg, ev.ptr);" }],
     caughtBy: "m1",
     hint: "h1",
   },
