@@ -74,6 +74,8 @@ export interface Lookup {
   filePath: string | null;
   /** file_serve: the route's folder (absolute); the file must lie inside it. */
   root: string | null;
+  /** file_serve: the folder the path names, when it has no index file: its listing answers (stage 17). */ // @since 17
+  dirPath: string | null; // @since 17
   /** reverse_proxy: the upstream the route names, the only one ever dialled. */
   upstream: HostPort | null;
   /** redirect: the status and the Location. */
@@ -331,6 +333,7 @@ export function configLookup(config: XpsConfig, req: LookupRequest): { lookup: L
     route,
     filePath: null,
     root: null,
+    dirPath: null, // @since 17
     upstream: null,
     httpStatusCode: 0,
     redirectUrl: null,
@@ -342,6 +345,7 @@ export function configLookup(config: XpsConfig, req: LookupRequest): { lookup: L
     lookup.root = root;
     if (isFile(resource)) lookup.filePath = resource;
     else if (isDir(resource)) lookup.filePath = (route.index ?? []).map((name) => path.join(resource, name)).find(isFile) ?? null;
+    if (lookup.filePath === null && isDir(resource)) lookup.dirPath = resource; // @since 17
   } else if (route.type === "reverse_proxy") {
     lookup.upstream = parseHostPort(route.upstreams![0]!);
   } else {
@@ -361,9 +365,16 @@ export function configLookup(config: XpsConfig, req: LookupRequest): { lookup: L
  * 127.0.0.1, and IPv6 addresses are in lower case. Anything else as it is.
  */
 export function normalizeIp(address: string): string {
+  // @solution stage-18 begin 1: Write the address as a person does
+  //> A dual-stack socket (bound to ::) reports an IPv4 client as
+  //> ::ffff:a.b.c.d (the prefix in any case). Give back a.b.c.d for that
+  //> form, lower case for any other IPv6 address, and anything else as it
+  //> is. List entries go through the same function, so that
+  //> "::FFFF:127.0.0.1" in a config matches too.
   const lower = address.trim().toLowerCase();
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(lower);
   return mapped !== null ? mapped[1]! : lower;
+  // @solution end
 }
 
 /** A route's lists for its lookup, each entry normalized (normalizeIp). */
@@ -376,9 +387,16 @@ export function ipLists(route: ConfigRoute): { ipWhitelist: string[]; ipBlacklis
  * otherwise why not (for the log line and the 403's body).
  */
 export function ipRefusal(lookup: Lookup, remoteIp: string): string | null {
+  // @solution stage-18 begin 2: Allow or deny
+  //> Normalize the client's address (normalizeIp). An allow list that is
+  //> not empty decides alone: an address on it may, any other may not ("is
+  //> not whitelisted"). Otherwise an address on the deny list may not ("is
+  //> blacklisted"). Otherwise it may (null). The allow list wins: an
+  //> address on both lists may.
   const ip = normalizeIp(remoteIp);
   if (lookup.ipWhitelist.length > 0) return lookup.ipWhitelist.includes(ip) ? null : `client ip ${ip} is not whitelisted`;
   if (lookup.ipBlacklist.includes(ip)) return `client ip ${ip} is blacklisted`;
   return null;
+  // @solution end
 }
 // @since end

@@ -35,6 +35,8 @@
 // From stage 16 a port's backend is the config (config.ts): the lookup of // @since 16
 // each request picks its route, which serves a file, proxies the request // @since 16
 // to the route's upstream (a 502 when that upstream is down), or redirects. // @since 16
+// From stage 17 a folder without an index file is answered with its // @since 17
+// listing (directory.ts), made on libuv's thread pool and sent when ready. // @since 17
 import path from "node:path"; // @since 14
 import { DEFAULT_PIPE_BUFF_THRESH, E_AGAIN, E_NOTFOUND, E_PERMISSION, OK, describeError, formatHostPort, logger, resultName, type HostPort } from "@xps/utils"; // @since 16
 // @since 14 begin
@@ -68,6 +70,11 @@ import { httpGetHeader } from "@xps/http/http";
 import { httpReqSerialize } from "@xps/http/http-request";
 import { configLookup, type Lookup, type XpsConfig } from "@xps/connection/config";
 import { ipRefusal } from "@xps/connection/config"; // @since 18
+// @since end
+// @since 17 begin
+import { E_FAIL } from "@xps/utils";
+import { loopSchedule } from "@xps/core/loop";
+import { directoryBrowsing, type ListingResult } from "@xps/disk/directory";
 // @since end
 // @only 14: import { httpSerializeHeaders } from "@xps/http/http";
 
@@ -122,6 +129,8 @@ export interface Session {
   /** What answers the request, once it has been looked up. */
   lookup: Lookup | null;
   // @since end
+  /** A folder's listing is being made (stage 17): its reply is on its way. */ // @since 17
+  listing: boolean; // @since 17
 }
 
 /**
@@ -145,6 +154,7 @@ export function sessionCreate(core: Core, client: Connection): Session | null {
   // @until 15: session.httpReq = session.publicDir !== null ? httpReqCreate() : null;
   // @since end
   session.answered = false;
+  session.listing = false; // @since 17
   // @since end
   return session;
 }
@@ -549,6 +559,7 @@ function sessionServeByConfig(session: Session, req: HttpRequest): void {
   // @since 18 begin
   if (!sessionAdmits(session, req, lookup)) return;
   // @since end
+  if (lookup.type === "file_serve" && lookup.filePath === null && lookup.dirPath !== null) return sessionServeListing(session, req, lookup, pathname); // @since 17
   if (lookup.type === "file_serve") return sessionSendAnswer(session, req, fileAnswer(session, req, lookup));
   if (lookup.type === "redirect") {
     logger("INFO", "sessionProcessRequest()", `${req.requestLine} -> ${lookup.httpStatusCode} (to ${lookup.redirectUrl})`);
@@ -557,6 +568,80 @@ function sessionServeByConfig(session: Session, req: HttpRequest): void {
   logger("INFO", "sessionProcessRequest()", `${req.requestLine} -> proxied to ${formatHostPort(lookup.upstream!)}`);
   sessionProxy(session, req, lookup);
 }
+// @since 17 begin
+
+/**
+ * A file_serve lookup that names a folder without an index file: answer
+ * with its listing. directoryBrowsing reads the folder on libuv's thread
+ * pool, so the page comes later; until then session.listing keeps the
+ * session (sessionCheckDestroy), and listingDone sends the reply.
+ */
+function sessionServeListing(session: Session, req: HttpRequest, lookup: Lookup, pathname: string): void {
+  // @solution stage-17 begin 6: Answer a folder with its listing
+  //> sessionServeListing: mark the session (session.listing: a reply is on
+  //> its way) and start directoryBrowsing on the lookup's dirPath, with the
+  //> decoded pathname and the route's folder (lookup.root) as the boundary.
+  //> Do not wait for it here: when its promise settles, call listingDone
+  //> with its result; when it rejects, log an ERROR and call listingDone
+  //> with E_FAIL.
+  //> listingDoneImpl: the listing is no longer on its way. If the session
+  //> was destroyed meanwhile (the client left), drop the page. Otherwise: a
+  //> refusal is a complete error reply (sessionSendAnswer with refusal):
+  //> 403 for E_PERMISSION, 404 for E_NOTFOUND, 500 for anything else; a
+  //> page goes to the client with setToClientBuff(listingBytes(...)), after
+  //> an INFO line. Either way, ask the loop for a pass (loopSchedule): no
+  //> socket event announces that the listing is ready.
+  //> listingBytes: a 200 with Content-Length (the page's length in bytes),
+  //> Content-Type text/html and Connection: close, and the page as its body
+  //> (none for HEAD), serialized.
+  session.listing = true;
+  directoryBrowsing(lookup.dirPath!, pathname, lookup.root!).then(
+    (result) => listingDone(session, req, result),
+    (err: unknown) => {
+      logger("ERROR", "sessionServeListing()", `directoryBrowsing() failed: ${describeError(err)}`);
+      listingDone(session, req, { page: null, error: E_FAIL });
+    },
+  );
+  // @solution end
+}
+
+/** The listing is made, or refused: send the reply, guarded like the session's other callbacks. */
+function listingDone(session: Session, req: HttpRequest, result: ListingResult): void {
+  try {
+    listingDoneImpl(session, req, result);
+  } catch (err) {
+    sessionFault(session, err);
+  }
+}
+
+function listingDoneImpl(session: Session, req: HttpRequest, result: ListingResult): void {
+  // @solution stage-17 begin 6: Answer a folder with its listing
+  session.listing = false;
+  if (session.destroyed) return;
+  if (result.page === null) {
+    const status = result.error === E_PERMISSION ? 403 : result.error === E_NOTFOUND ? 404 : 500;
+    const why = status === 403 ? `${req.pathname} may not be listed` : status === 404 ? `${req.pathname} is not there` : `${req.pathname} could not be listed (${resultName(result.error)})`;
+    sessionSendAnswer(session, req, refusal(status, why));
+  } else {
+    logger("INFO", "sessionProcessRequest()", `${req.requestLine} -> 200 (a listing, ${result.page.length} bytes)`);
+    setToClientBuff(session, listingBytes(result.page, req));
+  }
+  loopSchedule(session.core.loop);
+  // @solution end
+}
+
+/** The reply that carries a listing: its header block and the page. */
+function listingBytes(page: Buffer, req: HttpRequest): Buffer {
+  // @solution stage-17 begin 6: Answer a folder with its listing
+  const res = httpResCreate(200);
+  httpResSetHeader(res, "Content-Length", String(page.length));
+  httpResSetHeader(res, "Content-Type", "text/html");
+  httpResSetHeader(res, "Connection", "close");
+  if (req.methodN !== "HEAD") httpResSetBody(res, page);
+  return httpResSerialize(res);
+  // @solution end
+}
+// @since end
 // @since 18 begin
 
 /**
@@ -564,11 +649,19 @@ function sessionServeByConfig(session: Session, req: HttpRequest): void {
  * when it got a 403 (a complete reply with the standard headers).
  */
 function sessionAdmits(session: Session, req: HttpRequest, lookup: Lookup): boolean {
+  // @solution stage-18 begin 3: Turn away who may not come in
+  //> Ask ipRefusal about the client's address (session.client.remoteIp).
+  //> Null: the client may go on (true). Otherwise log the reason at DEBUG
+  //> level, answer 403 with it (sessionSendAnswer and refusal: a complete
+  //> reply, with its Content-Length, that the client reads before the
+  //> close) and return false, before anything of the route is done: no
+  //> file opened, no upstream dialled.
   const why = ipRefusal(lookup, session.client.remoteIp);
   if (why === null) return true;
   logger("DEBUG", "sessionProcessRequest()", why);
   sessionSendAnswer(session, req, refusal(403, why));
   return false;
+  // @solution end
 }
 // @since end
 
@@ -678,6 +771,7 @@ function upstreamErrorRes(session: Session): void {
  * continue. Returns true when it was destroyed.
  */
 export function sessionCheckDestroy(session: Session): boolean {
+  if (!session.destroyed && session.listing && session.clientSource.active) return false; // @since 17
   // @solution stage-13 begin 6: End the session once no flow can continue
   //> Three flows, each possible while the end that carries it on is active
   //> and it still has something to carry (its other end is active, or the
