@@ -93,7 +93,7 @@ export interface MilestoneContext {
    */
   same(what: string, got: unknown, want: unknown, opts?: { hint?: string; show?: (v: unknown) => string }): void;
   /** `ok` must hold, or the check fails with `failure` (default: `what`). An observation too. */
-  ensure(what: string, ok: boolean, failure?: Transcript | string): void;
+  ensure(what: string, ok: boolean, failure?: Transcript | string): asserts ok;
 }
 
 /** A value in a failure message: objects are named, not printed (they often refer to each other). */
