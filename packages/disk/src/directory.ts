@@ -16,11 +16,12 @@
 //     absolute, built from the request's path with its empty segments
 //     dropped: "/" and "//" both give "/cat.jpg", "/test" and "/test/" give
 //     "/test/cat.jpg" (entryHref).
-//   - It lists only what the server would serve. The folder itself must lie
-//     in the served folder, or be it (stage 12's boundary rules, on real
-//     paths), and an entry that is a symbolic link is followed: it is listed
-//     only when it leads to a regular file or a folder inside the served
-//     folder, so the page never links to what the server would refuse.
+//   - It stays inside the served folder. The folder itself must lie in the
+//     served folder, or be it (stage 12's boundary rules, on real paths),
+//     and an entry that is a symbolic link is followed: it is listed only
+//     when it leads to a regular file or a folder inside the served folder,
+//     so the page never links out of it. (A file that others may not read
+//     is still listed, as in C; asking for it gets the file module's 403.)
 //
 // Reading is where Node differs from C. C's opendir()/readdir() and the
 // fstat() of every entry block the thread; here every file system call goes
@@ -70,6 +71,16 @@ export async function directoryBrowsing(dirPath: string, pathname: string, root:
  * that says why not, after a log line.
  */
 export async function directoryResolve(dirPath: string, root: string): Promise<{ dir: string; root: string } | number> {
+  // @solution stage-17 begin 1: Keep the folder inside the served folder
+  //> Stage 12's boundary rules, for a folder, and asynchronous: resolve the
+  //> served folder and then the folder to their real paths (fs.promises.realpath,
+  //> which undoes ".." and follows links). The served folder failing: ERROR
+  //> "realpath() failed", E_FAIL; the folder failing: ERROR and fileErrorCode.
+  //> The folder may be the served folder itself, or lie inside it on a path
+  //> boundary (isInside); otherwise WARNING "folder requested is outside of the
+  //> served folder" with both real paths, E_PERMISSION. Then fs.promises.stat
+  //> it (ERROR "stat() failed", fileErrorCode): not a folder is a WARNING and
+  //> E_NOTFOUND. Return both real paths.
   let realRoot: string;
   try {
     realRoot = await fs.promises.realpath(root);
@@ -100,11 +111,12 @@ export async function directoryResolve(dirPath: string, root: string): Promise<{
     return E_NOTFOUND;
   }
   return { dir: real, root: realRoot };
+  // @solution end
 }
 
 /**
  * The entries of the folder `dir` (a real path inside the real path `root`,
- * or `root` itself) that the server would serve, in listing order: folders
+ * or `root` itself) that a client may ask for, in listing order: folders
  * first, then files, each by name (sortEntries). Regular files and folders
  * are listed; a symbolic link is followed and listed as what it leads to,
  * when that is a regular file or a folder inside `root`. Anything else
@@ -113,6 +125,18 @@ export async function directoryResolve(dirPath: string, root: string): Promise<{
  * folder cannot be read.
  */
 export async function directoryRead(dir: string, root: string): Promise<DirEntry[]> {
+  // @solution stage-17 begin 2: Read the folder without blocking the loop
+  //> Read the folder with fs.promises.readdir, its entries with their types
+  //> (withFileTypes) and their names as bytes (encoding "buffer"): nothing
+  //> synchronous, so the loop serves other clients while the disk answers.
+  //> Node never gives "." and "..". For each entry: skip a name that utf8Name
+  //> refuses; a regular file or a folder is listed as it is; a symbolic link
+  //> is followed (its real path, which must be root or inside it, then a stat
+  //> of that) and listed as the file or folder it leads to; anything else, or
+  //> a link that fails, is left out. The entries can be looked at all at once
+  //> (Promise.all). Return them in listing order (sortEntries).
+  //> sortEntries: folders first, then files; within each, by name with < and
+  //> > on the strings (not localeCompare, which depends on the machine).
   const dirents = await fs.promises.readdir(dir, { withFileTypes: true, encoding: "buffer" });
   const entries = await Promise.all(
     dirents.map(async (d): Promise<DirEntry | null> => {
@@ -132,6 +156,7 @@ export async function directoryRead(dir: string, root: string): Promise<DirEntry
     }),
   );
   return sortEntries(entries.filter((e) => e !== null));
+  // @solution end
 }
 
 /** The name as a string when its bytes are UTF-8 (a request's path decodes as UTF-8, so only those can be asked for), else null. */
@@ -146,14 +171,21 @@ function utf8Name(bytes: Buffer): string | null {
  * on every machine whatever its locale. Sorts a copy.
  */
 export function sortEntries(entries: readonly DirEntry[]): DirEntry[] {
+  // @solution stage-17 begin 2: Read the folder without blocking the loop
   return [...entries].sort((a, b) => (a.dir !== b.dir ? (a.dir ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // @solution end
 }
-
-const HTML_ESCAPES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
 /** Text made safe to put into HTML, in an element or in a quoted attribute: & < > " ' become entities. */
 export function htmlEscape(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+  // @solution stage-17 begin 3: Escape what the page shows
+  //> Five characters have a meaning in HTML, in text and in a quoted
+  //> attribute: & < > " and '. Replace each by its character reference
+  //> (&amp; &lt; &gt; &quot; &#39;), in one pass over the text, and leave
+  //> every other character as it is (UTF-8 letters need nothing).
+  const entities: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  return text.replace(/[&<>"']/g, (c) => entities[c]!);
+  // @solution end
 }
 
 /**
@@ -163,8 +195,16 @@ export function htmlEscape(text: string): string {
  * "/test".
  */
 export function listingPath(pathname: string): string {
+  // @solution stage-17 begin 4: Link each entry
+  //> listingPath: the path normalised as a browser resolves a URL's path
+  //> (path.posix has it: "." and ".." resolved, empty segments dropped),
+  //> without its trailing slash, so the served folder is "" (not "/").
+  //> entryHref: the segments of listingPath, then the entry's name, each
+  //> percent-encoded on its own (encodeURIComponent: encodeURI leaves "#" and
+  //> "?", which end a path) and each behind one "/". Never a trailing slash.
   const clean = path.posix.resolve("/", pathname);
   return clean === "/" ? "" : clean;
+  // @solution end
 }
 
 /**
@@ -174,8 +214,10 @@ export function listingPath(pathname: string): string {
  * "/cat.jpg"; "/test/" and "a b#1.txt" give "/test/a%20b%231.txt".
  */
 export function entryHref(pathname: string, name: string): string {
+  // @solution stage-17 begin 4: Link each entry
   const segments = listingPath(pathname).split("/").slice(1);
   return [...segments, name].map((s) => `/${encodeURIComponent(s)}`).join("");
+  // @solution end
 }
 
 /**
@@ -186,6 +228,15 @@ export function entryHref(pathname: string, name: string): string {
  * Everything shown is escaped.
  */
 export function directoryPage(pathname: string, entries: readonly DirEntry[]): string {
+  // @solution stage-17 begin 5: Write the page
+  //> The path shown is listingPath with one "/" after it, escaped. The head:
+  //> <meta charset="utf-8"> first (the names are UTF-8), a viewport meta, the
+  //> title "Directory: " and the path, and a little CSS if you like. The body:
+  //> <h1>eXpServer</h1>, <h3>Index of&nbsp;PATH</h3>, <hr>, and a <table>
+  //> with one row per entry, in the order given: <tr><td><a href="HREF">TEXT
+  //> </a></td></tr>, where HREF is entryHref and TEXT the name, both escaped
+  //> (htmlEscape), and a folder's TEXT ends with "/" (its HREF does not).
+  //> No row for "." or "..".
   const shown = htmlEscape(`${listingPath(pathname)}/`);
   const rows = entries.map((e) => `<tr><td><a href="${htmlEscape(entryHref(pathname, e.name))}">${htmlEscape(e.name)}${e.dir ? "/" : ""}</a></td></tr>\n`);
   return [
@@ -205,4 +256,5 @@ export function directoryPage(pathname: string, entries: readonly DirEntry[]): s
     ...rows,
     "</table>\n</body>\n</html>\n",
   ].join("");
+  // @solution end
 }

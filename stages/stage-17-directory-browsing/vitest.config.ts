@@ -1,0 +1,3 @@
+import { stageConfig } from "@xps/testkit/vitest";
+
+export default stageConfig(import.meta.dirname);
