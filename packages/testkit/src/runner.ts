@@ -7,6 +7,7 @@
 //
 // One definition of "milestone passed" lives in the CLI (milestones.ts):
 // every one of its tests ran and passed.
+import fs from "node:fs";
 import { PassThrough } from "node:stream";
 import path from "node:path";
 import { createVitest, type Reporter, type TestCase, type TestModule } from "vitest/node";
@@ -149,8 +150,9 @@ export async function runTests(opts: RunOptions): Promise<RunResult> {
         reporters,
         env: env as Record<string, string>,
         testNamePattern: opts.testNamePattern,
-        testTimeout: opts.testTimeoutMs,
-        hookTimeout: opts.testTimeoutMs,
+        // An undefined here would override the folder's own vitest.config
+        // (back to vitest's 5 s); a folder without one gets the course's 60 s.
+        ...timeouts(opts),
         ...(opts.include && opts.include.length > 0 ? { include: ["test/**/*.test.ts", ...opts.include] } : {}),
       },
       {},
@@ -204,4 +206,10 @@ export function asTestRun(r: RunResult): TestRun {
 /** Run a suite and summarise it: `env` for the test workers, only the tests matching `pattern`, only `files`. */
 export async function runSuite(dir: string, env: Record<string, string | undefined>, opts: { pattern?: string; files?: string[]; timeoutMs?: number } = {}): Promise<TestRun> {
   return asTestRun(await runTests({ dir, env, testNamePattern: opts.pattern, files: opts.files, timeoutMs: opts.timeoutMs }));
+}
+
+/** The time limits a run passes to vitest: the caller's, else none (the config's), else 60 s. */
+function timeouts(opts: { dir: string; testTimeoutMs?: number }): { testTimeout?: number; hookTimeout?: number } {
+  const ms = opts.testTimeoutMs ?? (fs.readdirSync(opts.dir).some((f) => /^vitest\.config\.[cm]?[jt]s$/.test(f)) ? undefined : 60_000);
+  return ms === undefined ? {} : { testTimeout: ms, hookTimeout: ms };
 }
