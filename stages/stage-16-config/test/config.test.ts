@@ -37,7 +37,7 @@ async function startReference(t: MilestoneContext, upstream = "127.0.0.1:9"): Pr
   return list;
 }
 
-stage.milestone("m1", async (t) => {
+stage.milestone("m1", async (t: MilestoneContext) => {
   const [files] = await startReference(t);
   for (const { name, type } of [
     { name: "/sample.txt", type: "text/plain" },
@@ -56,7 +56,7 @@ stage.milestone("m1", async (t) => {
   await rawGet(t, files!, "/no-such-file.txt", { status: 404 });
 });
 
-stage.milestone("m2", async (t) => {
+stage.milestone("m2", async (t: MilestoneContext) => {
   const [files, , everything] = await startReference(t);
   for (const p of ["/redirect", "/redirect/deeper?x=1"]) await rawGet(t, files!, p, { status: 302, location: "http://localhost:8002/" });
   for (const p of ["/", "/sample.txt", "/a/b/c?d=e"]) await rawGet(t, everything!, p, { status: 302, location: "https://expserver.github.io" });
@@ -72,7 +72,7 @@ async function fetched(url: string): Promise<{ status: number; headers: string; 
   return { status: res.status, headers, body: Buffer.from(await res.arrayBuffer()) };
 }
 
-stage.milestone("m3", async (t) => {
+stage.milestone("m3", async (t: MilestoneContext) => {
   const python = await startPythonUpstream(REPO_PUBLIC);
   t.cleanup(() => python.stop());
   // A decoy: what a request names as its host. The proxy must never dial it.
@@ -107,7 +107,7 @@ stage.milestone("m3", async (t) => {
   await rawGet(t, port!, "/sample.txt", { status: 502 });
 });
 
-stage.milestone("m4", async (t) => {
+stage.milestone("m4", async (t: MilestoneContext) => {
   const dir = tempDir(t);
   fs.mkdirSync(path.join(dir, "site"));
   fs.writeFileSync(path.join(dir, "site", "ap"), "the file ap\n");
@@ -144,7 +144,7 @@ stage.milestone("m4", async (t) => {
   }
 });
 
-stage.milestone("m5", async (t) => {
+stage.milestone("m5", async (t: MilestoneContext) => {
   const dir = tempDir(t);
   const site = path.join(dir, "site");
   for (const d of ["", "docs", "both", "empty"]) fs.mkdirSync(path.join(site, d), { recursive: true });
@@ -167,7 +167,7 @@ stage.milestone("m5", async (t) => {
   await rawGet(t, port!, "/my%20file.txt", { status: 200, type: "text/plain", body: fs.readFileSync(path.join(site, "my file.txt")) });
 });
 
-stage.milestone("m6", async (t) => {
+stage.milestone("m6", async (t: MilestoneContext) => {
   const raw = JSON.parse(fs.readFileSync(TESTER, "utf8")) as Record<string, unknown>;
   const list = await ports(listenerCount(raw));
   const config = movedConfig(TESTER, list);
@@ -202,7 +202,7 @@ function wrongConfigs(dir: string, port: number): { what: string; config: unknow
   ];
 }
 
-stage.milestone("m7", async (t) => {
+stage.milestone("m7", async (t: MilestoneContext) => {
   const dir = tempDir(t);
   const [port] = await ports(1);
   const cases = wrongConfigs(dir, port!);

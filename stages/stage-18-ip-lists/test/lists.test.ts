@@ -33,7 +33,7 @@ function getFrom(from: string, host: string, port: number, pathname: string): Pr
 async function expectFrom(t: MilestoneContext, from: string, host: string, port: number, pathname: string, status: number, why: string): Promise<void> {
   const { raw, ended } = await getFrom(from, host, port, pathname);
   const r = { raw, ...splitReply(raw), result: { outcome: ended ? ("ended" as const) : ("open" as const), bytes: raw.length } };
-  const problems = replyProblems(r as Parameters<typeof replyProblems>[0], { status }, false);
+  const problems = replyProblems(r as unknown as Parameters<typeof replyProblems>[0], { status }, false);
   if (problems.length > 0) {
     t.fail({ problem: `GET ${pathname} from ${from} to ${host}:${port} (${why}): ${problems[0]}`, sent: Buffer.from(get(pathname), "latin1"), got: raw.subarray(0, 300), notes: problems.slice(1) });
   }
@@ -67,7 +67,7 @@ async function startWithLists(t: MilestoneContext, bind: string, routes: Record<
   return port!;
 }
 
-stage.milestone("m1", async (t) => {
+stage.milestone("m1", async (t: MilestoneContext) => {
   // Nothing of a refused route is done: its upstream is never dialled.
   const upstream = await countingServer(t);
   const up = upstream.port;
@@ -95,7 +95,7 @@ stage.milestone("m1", async (t) => {
   t.same("connections to the upstream of a route the client was refused", upstream.count(), 0);
 });
 
-stage.milestone("m2", async (t) => {
+stage.milestone("m2", async (t: MilestoneContext) => {
   const port = await startWithLists(t, "127.0.0.1", {
     both: { ip_whitelist: ["127.0.0.2", "127.0.0.1"], ip_blacklist: ["127.0.0.2"] },
   });
@@ -117,7 +117,7 @@ async function ipv6(): Promise<boolean> {
   });
 }
 
-stage.milestone("m3", async (t) => {
+stage.milestone("m3", async (t: MilestoneContext) => {
   const routes: Record<string, Lists> = {
     black: { ip_blacklist: ["127.0.0.2"] },
     white: { ip_whitelist: ["127.0.0.1", "::FFFF:127.0.0.3"] },
