@@ -2,12 +2,12 @@
 // In the learner variant "@xps/connection/connection" is your
 // src/connection.ts.
 import path from "node:path";
-import { EDGE_CASES, defineStage, reversed } from "@xps/testkit";
+import { EDGE_CASES, defineStage, reversed, type MilestoneContext } from "@xps/testkit";
 import { reverseMessage } from "@xps/connection/connection";
 
 const stage = defineStage(path.join(import.meta.dirname, ".."));
 
-stage.check("m4", "reverseMessage follows the rule, byte by byte", (t) => {
+stage.check("m4", "reverseMessage follows the rule, byte by byte", (t: MilestoneContext) => {
   for (const { what, msg } of [...EDGE_CASES, { what: "an empty message", msg: Buffer.alloc(0) }, { what: "a long line", msg: Buffer.from(`${"ab".repeat(5000)}\n`) }]) {
     const got = reverseMessage(msg);
     const want = reversed(msg);

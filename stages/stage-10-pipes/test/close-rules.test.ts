@@ -67,7 +67,7 @@ async function halfCloseThrough(t: MilestoneContext, core: Core, server: net.Ser
   t.ensure("after both peers finished, the two connections were not both closed", !(!A.destroyed || !B.destroyed), "after both peers finished, the two connections were not both closed");
 }
 
-stage.milestone("m8", async (t) => {
+stage.milestone("m8", async (t: MilestoneContext) => {
   const log = captureLog();
   t.cleanup(() => log.restore());
   const core = coreCreate();

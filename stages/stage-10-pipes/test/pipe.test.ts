@@ -74,7 +74,7 @@ function same(t: MilestoneContext, what: string, got: unknown, want: unknown): v
  * owner), which could otherwise hide it.
  */
 function check(name: string, fn: (t: MilestoneContext) => void): void {
-  stage.check("m7", name, (t) => {
+  stage.check("m7", name, (t: MilestoneContext) => {
     // The pipe's ERROR lines (a refused write, say) are expected here: keep them off the report.
     const log = captureLog();
     t.cleanup(() => log.restore());
