@@ -324,11 +324,13 @@ export function scanExport(out: string, through: number, root: string, canaries:
   const prints = withheld
     .map((x) => ({ ...x, fp: fingerprint(x.r) }))
     .filter((x) => x.fp !== "" && !ownFile(x.file).code.includes(x.fp));
+  // The same goes for what it shares with any code the export releases (made
+  // again from the course, as above): stage 17's folder check repeats stage
+  // 12's file check, a usage text and a page are both lines of strings.
+  const released = new Set<string>();
+  for (const file of new Set([...served, ...markedFiles(root).map((m) => m.file)])) for (const run of ownFile(file).runs) released.add(run);
   const shapes = withheld
-    .map((x) => {
-      const own = ownFile(x.file).runs;
-      return { ...x, runs: new Set([...shingles(x.r.body.join("\n"))].filter((run) => !own.has(run))) };
-    })
+    .map((x) => ({ ...x, runs: new Set([...shingles(x.r.body.join("\n"))].filter((run) => !released.has(run))) }))
     .filter((x) => x.runs.size >= MIN_SHINGLES);
   const secret = canaries.filter((c) => c.stage >= through);
   const marker = /\/\/ @solution stage-(\d+) begin/g;
