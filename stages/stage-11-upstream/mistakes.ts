@@ -7,15 +7,6 @@ export const mistakes = catalogue([
   // TODO 1: upstreamCreate
   { id: "stub-1", todo: 1, stub: true, caughtBy: "m1", hint: "h1" },
   {
-    id: "no-socket-options",
-    todo: 1,
-    file: "upstream.ts",
-    what: "net.connect without SOCKET_OPTIONS: no allowHalfOpen, so python's FIN makes Node end and destroy the upstream socket with bytes still in its receive queue",
-    edits: [{ find: "net.connect({ host, port, ...SOCKET_OPTIONS })", replace: "net.connect({ host, port })" }],
-    caughtBy: "m8",
-    hint: "h9",
-  },
-  {
     id: "no-error-listener",
     todo: 1,
     file: "upstream.ts",
