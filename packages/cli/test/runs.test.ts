@@ -61,7 +61,8 @@ describe("xps test", () => {
     const r = xps(["test", "stage-10", "--solution", "-m", "m7"], { env: { XPS_RESULTS_DIR: results } });
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/^stage-10 Pipes: the reference solution$/m);
-    expect(r.stdout).toMatch(/^ {2}✓ M7 the pipe module's own rules\s+20\/20 points$/m);
+    const m7 = (stage("stage-10").milestones ?? []).find((m) => m.id === "m7")!;
+    expect(r.stdout).toMatch(new RegExp(`^ {2}✓ M7 the pipe module's own rules\\s+${m7.points}/${m7.points} points$`, "m"));
     expect(fs.readdirSync(results)).toEqual(["stage-10.solution.json"]);
     const rec = JSON.parse(fs.readFileSync(path.join(results, "stage-10.solution.json"), "utf8")) as { variant: string; milestones: Record<string, { status: string }> };
     expect(rec.variant).toBe("solution");
@@ -73,8 +74,10 @@ describe("xps test", () => {
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout.indexOf("stage-10 Pipes")).toBeGreaterThanOrEqual(0);
     expect(r.stdout.indexOf("stage-10 Pipes")).toBeLessThan(r.stdout.indexOf("stage-11 Upstream"));
-    expect(r.stdout).toMatch(/^stage-10: 7 of 7 milestones pass \(100 of 100 points\)$/m);
-    expect(r.stdout).toMatch(/^stage-11: 10 of 10 milestones pass \(100 of 100 points\)$/m);
+    for (const name of ["stage-10", "stage-11"]) {
+      const n = (stage(name).milestones ?? []).length;
+      expect(r.stdout).toMatch(new RegExp(`^${name}: ${n} of ${n} milestones pass \\(100 of 100 points\\)$`, "m"));
+    }
   }, 600_000);
 });
 
