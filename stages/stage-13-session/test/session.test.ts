@@ -320,14 +320,17 @@ stage.milestone(
     const sampler = setInterval(() => (peak = Math.max(peak, server.rssBytes())), 50);
     t.cleanup(() => clearInterval(sampler));
     // Two slow readers: the file through the session, and python's huge.bin through the session.
-    const fileClient = await TestClient.connect(server.ports[1]!, { keep: false });
+    // The file port sends as soon as a client connects: its reader is
+    // attached before anything else is awaited, or the first bytes go by
+    // unseen (the check then found the whole file shifted, "differing at byte 0").
     const proxyClient = await TestClient.connect(server.ports[0]!, { keep: false });
+    const b = slowReader(proxyClient, true);
+    const fileClient = await TestClient.connect(server.ports[1]!, { keep: false });
+    const a = slowReader(fileClient, false);
     t.cleanup(() => {
       fileClient.destroy();
       proxyClient.destroy();
     });
-    const a = slowReader(fileClient, false);
-    const b = slowReader(proxyClient, true);
     t.cleanup(() => {
       a.stop();
       b.stop();
