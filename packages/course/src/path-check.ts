@@ -23,7 +23,7 @@ interface Step {
 }
 
 const STEPS: Step[] = [
-  { what: "pnpm gen --check", cmd: "pnpm", args: ["gen", "--check"], says: "skeletons match the reference" },
+  { what: "pnpm gen --check", cmd: "pnpm", args: ["gen", "--check"], says: "match the reference" },
   { what: "pnpm xps status", cmd: "pnpm", args: ["xps", "status"], says: "stage-10" },
   {
     what: "the stage 10 solution's M1 through pnpm test --filter",
