@@ -34,7 +34,7 @@ describe("wrong arguments: one line, the fix, exit code 2", () => {
     [["grade", "--format", "xml"], /^xps grade: option '--format <f\.\.\.>' argument 'xml' is invalid\. Allowed choices are table, json, gradescope, junit, csv; see pnpm xps grade --help$/],
     [["grade", "--submissions", "/nonexistent/xps"], /^xps grade: --submissions \/nonexistent\/xps is not a folder; name the folder/],
     [["grade", "--run-timeout", "soon"], /^xps grade: --run-timeout wants a number of seconds above 0, not "soon"; try --run-timeout 120$/],
-    [["export", "student", "/tmp/xps-never"], /^xps export: required option '--through <n>' not specified; see pnpm xps export --help$/],
+    [["export", "student", "/tmp/xps-never"], /^xps export: xps export student needs --through N; write pnpm xps export student OUT --through \d+$/],
     [["export", "teacher", "/tmp/xps-never", "--through", "10"], /^xps export: command-argument value 'teacher' is invalid for argument 'kind'/],
     [["export", "student", ".", "--through", "10"], /^xps export: \. is inside the course/],
   ];
