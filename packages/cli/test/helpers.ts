@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { repoRoot } from "@xps/course/stages";
-import { skeletonHeader, solvedFor } from "@xps/course/skeleton";
+import { referenceFor } from "../src/commands/diff.ts";
 import { listStages, type StageMeta } from "@xps/course/stages";
 
 export { repoRoot };
@@ -107,10 +107,7 @@ export function stage(name: string, root = repoRoot): StageMeta {
 /** Write a stage's solved learner files (the reference, as the learner's files) into `dir`. */
 export function writeSolved(s: StageMeta, dir: string, root = repoRoot): void {
   fs.mkdirSync(dir, { recursive: true });
-  for (const ref of s.teaches) {
-    const text = fs.readFileSync(path.join(root, ref), "utf8");
-    fs.writeFileSync(path.join(dir, path.basename(ref)), skeletonHeader(s.name, ref) + solvedFor(text, ref, s.stage));
-  }
+  for (const ref of s.teaches) fs.writeFileSync(path.join(dir, path.basename(ref)), referenceFor(s, ref, root));
 }
 
 /** A results file as the xps reporter writes it. */
