@@ -185,14 +185,10 @@ export async function survivesDisconnects(t: MilestoneContext, server: StageServ
 export async function shutsDownOnSigint(t: MilestoneContext, server: StageServer): Promise<void> {
   const clients = await Promise.all([0, 1].map((i) => connect(t, server.ports[i]!, `port ${server.ports[i]}`)));
   for (const [i, c] of clients.entries()) await exchange(t, c, [{ what: "a line", msg: Buffer.from(`client ${i}\n`) }], `port ${c.port}`);
-  const exited = new Promise<void>((resolve) => {
-    if (!server.alive()) resolve();
-    server.child.once("exit", () => resolve());
-  });
   server.child.kill("SIGINT");
-  await Promise.race([exited, sleep(5000)]);
+  const ended = await server.waitExit(5000);
   for (const c of clients) c.destroy();
-  if (server.alive()) t.fail("after SIGINT (Ctrl+C) the server was still running 5 s later");
+  if (!ended) t.fail("after SIGINT (Ctrl+C) the server was still running 5 s later");
   const log = server.log();
   const code = server.exitSignal ? `it was killed by ${server.exitSignal}` : `its exit code was ${server.exitCode}`;
   const signalled = log.findIndex((l) => /SIGINT received/.test(l));

@@ -103,6 +103,20 @@ export class StageServer {
     return !this.proc.ended && isAlive(this.pid);
   }
 
+  /**
+   * Wait up to `ms` for the process to end; true when it has. It has ended
+   * once its exit code is known and all it printed has been read (the
+   * child's 'close', not 'exit': at 'exit' the last lines may still be in
+   * the pipe, and the exit code is only recorded at 'close').
+   */
+  async waitExit(ms: number): Promise<boolean> {
+    if (this.proc.ended) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([this.proc.exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
+    clearTimeout(timer);
+    return ended;
+  }
+
   /** A line matching `re` (among those still to come, or already logged when `past` is true). */
   waitForLine(re: RegExp, timeoutMs: number, past = false): Promise<string | null> {
     return this.output.waitFor(re, timeoutMs, past);

@@ -10,19 +10,6 @@ function start(t: MilestoneContext): Promise<StageServer> {
   return t.server({ ports: 1, startTimeoutMs: 10_000 });
 }
 
-/** Wait up to `ms` for the program to exit; true when it has. */
-async function exited(server: StageServer, ms: number): Promise<boolean> {
-  // Its 'exit' event, not the pid: the exit code is known only once the event has come.
-  const done = (): boolean => server.exitCode !== null || server.exitSignal !== null;
-  if (done()) return true;
-  await Promise.race([new Promise((r) => server.child.once("exit", r)), sleep(ms)]);
-  // And what it printed last: its output may still be on its way when it exits.
-  if (done() && server.child.stdout !== null && !server.child.stdout.readableEnded) {
-    await Promise.race([new Promise((r) => server.child.once("close", r)), sleep(1000)]);
-  }
-  return done();
-}
-
 stage.milestone("m1", async (t) => {
   const server = await start(t);
   const port = server.ports[0]!;
@@ -68,7 +55,7 @@ async function leaves(t: MilestoneContext, how: string, leave: (client: TestClie
   const client = await connectOrFail(t, port, `a client of port ${port}`);
   const left = Date.now();
   await leave(client, port);
-  const done = await exited(server, 3000);
+  const done = await server.waitExit(3000);
   client.destroy();
   if (!done) {
     t.fail(`a client ${how}, and 3 s later the program was still running: when its one client leaves, it must exit (with code 1)`);

@@ -92,19 +92,6 @@ export function startProgram(t: MilestoneContext, script: string, args: string[]
   return t.server({ script: path.join(STAGE_DIR, script), ports: 0, stdin, args });
 }
 
-/** Wait up to `ms` for the program to exit; true when it has. */
-export async function exited(program: StageServer, ms: number): Promise<boolean> {
-  // Its 'exit' event, not the pid: the exit code is known only once the event has come.
-  const done = (): boolean => program.exitCode !== null || program.exitSignal !== null;
-  if (done()) return true;
-  await Promise.race([new Promise((r) => program.child.once("exit", r)), sleep(ms)]);
-  // And what it printed last: its output may still be on its way when it exits.
-  if (done() && program.child.stdout !== null && !program.child.stdout.readableEnded) {
-    await Promise.race([new Promise((r) => program.child.once("close", r)), sleep(1000)]);
-  }
-  return done();
-}
-
 /** The program's output so far, for failure messages. */
 export function output(program: StageServer, n = 12): string {
   const lines = program.log().slice(-n);

@@ -3,7 +3,7 @@
 // their stdin and read through their stdout; the looping server runs on a
 // free port and is spoken to over real TCP.
 import { freePorts, defineStage, connectOrFail, exchangeExact, expectSilence, sleep, type MilestoneContext, type StageServer, type TestClient } from "@xps/testkit";
-import { STAGE_DIR, exited, output, startProgram, testServer } from "./helpers.ts";
+import { STAGE_DIR, output, startProgram, testServer } from "./helpers.ts";
 
 const stage = defineStage(STAGE_DIR);
 
@@ -55,7 +55,7 @@ stage.milestone("m1", async (t) => {
     t.fail(`the server received ${JSON.stringify(Buffer.concat(sent).toString().slice(0, 120))}; the client's input was ${JSON.stringify(lines.map((l) => `${l}\n`).join("").slice(0, 120))}: each line, with its newline, and nothing else`);
   }
   client.child.stdin!.end();
-  if (!(await exited(client, 3000))) t.fail(`the client's input ended, and 3 s later it was still running: at the end of its input it closes the connection and exits`);
+  if (!(await client.waitExit(3000))) t.fail(`the client's input ended, and 3 s later it was still running: at the end of its input it closes the connection and exits`);
   if (client.exitCode !== 0) t.fail(`the client's input ended, and it exited with code ${client.exitCode ?? client.exitSignal}, not 0. Its output:\n${output(client)}`);
   if (client.log().includes("[INFO] Server closed the connection")) {
     t.fail({ problem: 'the client\'s own input ended, and it printed "[INFO] Server closed the connection": that line is for a server that closes first', hint: "h3" });
@@ -67,7 +67,7 @@ stage.milestone("m1", async (t) => {
 stage.milestone("m2", async (t) => {
   const [port] = await freePorts(1); // nothing listens there
   const client = await startProgram(t, "client.ts", ["--port", String(port)]);
-  if (!(await exited(client, 5000))) t.fail(`with nothing listening on port ${port}, the client was still running 5 s later. Its output:\n${output(client)}`);
+  if (!(await client.waitExit(5000))) t.fail(`with nothing listening on port ${port}, the client was still running 5 s later. Its output:\n${output(client)}`);
   const line = client.log().find((l) => l.startsWith("[ERROR] Failed to connect to tcp server"));
   if (line === undefined) return t.fail(`with nothing listening on port ${port}, the client must print "[ERROR] Failed to connect to tcp server at HOST:PORT: CODE". Its output:\n${output(client)}`);
   if (!line.includes("ECONNREFUSED")) t.fail(`the connect error line must give the reason (ECONNREFUSED here): ${JSON.stringify(line)}`);
@@ -82,7 +82,7 @@ stage.milestone("m3", async (t) => {
   client.child.stdin!.write("first\n"); // and the input stays open
   const replies = await linesMatching(client, REPLY, 1, 5000);
   if (replies[0] !== "[SERVER MESSAGE] tsrif") t.fail(`the client's first reply line is ${replies[0] === undefined ? "missing" : JSON.stringify(replies[0])}; expected "[SERVER MESSAGE] tsrif". Its output:\n${output(client)}`);
-  if (!(await exited(client, 3000))) {
+  if (!(await client.waitExit(3000))) {
     t.fail(`the server closed the connection after its reply, and 3 s later the client was still running (waiting for input): it must notice the close at once. Its output:\n${output(client)}`);
   }
   if (!client.log().includes("[INFO] Server closed the connection")) t.fail(`the server closed the connection, and the client exited without printing "[INFO] Server closed the connection". Its output:\n${output(client)}`);
@@ -145,7 +145,7 @@ stage.milestone("m5", async (t) => {
   // The server answers nobody until all three clients are connected at once (or 10 s have passed).
   const server = await testServer(t, { holdUntil: 3, holdMs: 10_000 });
   const multi = await startProgram(t, "multi-client.ts", ["--port", String(server.port), "--clients", "3"]);
-  if (!(await exited(multi, 30_000))) t.fail(`the multi-client was still running 30 s after it started. Its output:\n${output(multi)}`);
+  if (!(await multi.waitExit(30_000))) t.fail(`the multi-client was still running 30 s after it started. Its output:\n${output(multi)}`);
   const log = multi.log();
   for (let n = 1; n <= 3; n++) {
     const msg = `hello from client ${n}`;
@@ -163,7 +163,7 @@ stage.milestone("m5", async (t) => {
   // A server that closes the connection without a reply: the child says so and fails, and so does the parent.
   const rude = await testServer(t, { hangUp: true });
   const lone = await startProgram(t, "multi-client.ts", ["--port", String(rude.port), "--clients", "1"]);
-  if (!(await exited(lone, 20_000))) t.fail(`against a server that closes the connection without replying, the multi-client was still running 20 s later. Its output:\n${output(lone, 20)}`);
+  if (!(await lone.waitExit(20_000))) t.fail(`against a server that closes the connection without replying, the multi-client was still running 20 s later. Its output:\n${output(lone, 20)}`);
   if (!lone.log().includes("[Client 1] [ERROR] the connection closed before the reply")) {
     t.fail({
       problem: `the server closed client 1's connection without a reply, and the client did not print "[Client 1] [ERROR] the connection closed before the reply": wait for the reply or the close, whichever comes first. Its output:\n${output(lone, 20)}`,
