@@ -61,6 +61,25 @@ export const mistakes = catalogue([
     hint: "h4",
   },
 
+  {
+    id: "core-keeps-its-loop",
+    todo: 2,
+    file: "core.ts",
+    what: "coreDestroy logs \"destroyed core\" but never destroys its loop (in C, a leaked epoll instance and its events; nothing on screen shows it)",
+    edits: [{ find: "  loopDestroy(core.loop);\n  logger(", replace: "  logger(" }],
+    caughtBy: "m5",
+    hint: "h5",
+  },
+  {
+    id: "printf-destroyed-core",
+    todo: 2,
+    file: "core.ts",
+    what: "C habit: \"destroyed core\" is printed with console.log (printf), not through the logger at DEBUG level",
+    edits: [{ find: '  logger("DEBUG", "coreDestroy()", "destroyed core");', replace: '  console.log("destroyed core");' }],
+    caughtBy: "m4",
+    hint: "h4",
+  },
+
   // TODO 3: loopCreate
   { id: "stub-3", todo: 3, stub: true, caughtBy: "m1", hint: "h1" },
   {
@@ -78,6 +97,16 @@ export const mistakes = catalogue([
     file: "loop.ts",
     what: "loopCreate returns core.loop, which is not set yet, instead of the loop it made",
     edits: [{ find: "    running: false,\n  };\n  return loop;", replace: "    running: false,\n  };\n  return core.loop;" }],
+    caughtBy: "m1",
+    hint: "h1",
+  },
+
+  {
+    id: "events-in-a-map",
+    todo: 3,
+    file: "loop.ts",
+    what: "JavaScript habit: the events are kept in a Map (handle to event), which has set() and delete(), not the SlotList's add() and remove()",
+    edits: [{ find: "    events: new SlotList(),\n", replace: "    events: new Map() as unknown as SlotList<LoopEvent>,\n" }],
     caughtBy: "m1",
     hint: "h1",
   },
@@ -148,6 +177,16 @@ export const mistakes = catalogue([
     edits: [{ find: "  for (const ev of loop.events.live()) loopDetach(loop, ev.handle);", replace: "  for (const ev of loop.events.items) loopDetach(loop, ev!.handle);" }],
     caughtBy: "m4",
     hint: "h4",
+  },
+
+  {
+    id: "detach-leaves-the-event",
+    todo: 5,
+    file: "loop.ts",
+    what: "loopDetach stops listening and unties the tag but leaves the event in loop.events (C: the slot is never set to NULL), so the list grows by one event for every client that ever came",
+    edits: [{ find: "  if (handle.listenerCount(\"error\") === 0) handle.on(\"error\", ignoreError);\n  loop.events.remove(ev);\n", replace: "  if (handle.listenerCount(\"error\") === 0) handle.on(\"error\", ignoreError);\n" }],
+    caughtBy: "m5",
+    hint: "h5",
   },
 
   // TODO 6: dispatch

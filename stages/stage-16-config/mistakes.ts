@@ -54,6 +54,20 @@ export const mistakes = catalogue([
     caughtBy: "m1",
     hint: "h1",
   },
+  {
+    id: "set-of-listener-objects",
+    todo: 2,
+    file: "config.ts",
+    what: "JavaScript habit: the listeners are deduplicated with a Set, which compares objects by identity, so two servers' equal { host, port } pairs both stay and the port is bound twice",
+    edits: [
+      {
+        find: "  const out: ConfigListener[] = [];\n  for (const server of servers) {\n    for (const l of server.listeners) {\n      if (!out.some((o) => o.host === l.host && o.port === l.port)) out.push(l);\n    }\n  }\n  return out;",
+        replace: "  return [...new Set(servers.flatMap((s) => s.listeners))];",
+      },
+    ],
+    caughtBy: "m4",
+    hint: "h4",
+  },
 
   // TODO 3: look the request up
   { id: "stub-3", todo: 3, stub: true, caughtBy: "m1", hint: "h1" },

@@ -73,7 +73,7 @@ export async function loadCatalogue(stage: StageMeta): Promise<Entry[] | null> {
   return mod.mistakes;
 }
 
-/** Shape problems: every TODO has a stub entry and at least two mistakes of its own; hints and milestones exist. */
+/** Shape problems: every TODO has a stub entry and at least three mistakes of its own; hints and milestones exist. */
 export function catalogueShape(stage: StageMeta, entries: Entry[], root: string = repoRoot): string[] {
   const out: string[] = [];
   const hints = hintSections(stage.dir);
@@ -96,7 +96,7 @@ export function catalogueShape(stage: StageMeta, entries: Entry[], root: string 
   for (const t of [...todos].sort((a, b) => a - b)) {
     if (!entries.some((e) => e.todo === t && e.stub)) out.push(`TODO ${t} has no entry for its stub left in place ({ stub: true })`);
     const own = entries.filter((e) => e.todo === t && !e.stub).length;
-    if (own < 2) out.push(`TODO ${t} has ${own} mistake(s) of its own; a catalogue lists at least two per TODO, besides the stub`);
+    if (own < 3) out.push(`TODO ${t} has ${own} mistake(s) of its own; a catalogue lists at least three per TODO, besides the stub`);
   }
   return out;
 }
