@@ -184,7 +184,7 @@ export async function checkCatalogue(stage: StageMeta, root: string = repoRoot, 
     batched.forEach((x, i) => batches[i % batches.length]!.push(x));
     const jobs: (() => Promise<Outcome[]>)[] = [
       ...batches.map((batch) => async () => {
-        const list = batch.map((x) => ({ id: x.entry.id, milestone: x.entry.caughtBy, dir: x.dir }));
+        const list = batch.map((x) => ({ id: x.entry.id, milestone: x.entry.caughtBy, dir: x.dir, hint: x.entry.hint }));
         const r = await runWith(stage, baseDir, [...new Set(list.map((x) => x.milestone))], { XPS_MISTAKES: JSON.stringify(list) });
         return batch.map((x) => judge(stage, x.entry, r, ` [mistake ${x.entry.id}]`));
       }),

@@ -64,9 +64,17 @@ export function hiddenMilestones(env: NodeJS.ProcessEnv = process.env): Mileston
  * list of { id, milestone, dir } (the mistake's learner files). Null
  * otherwise.
  */
-export function mistakeRuns(env: NodeJS.ProcessEnv = process.env): { id: string; milestone: string; dir: string }[] | null {
-  return env.XPS_MISTAKES ? (JSON.parse(env.XPS_MISTAKES) as { id: string; milestone: string; dir: string }[]) : null;
+export function mistakeRuns(env: NodeJS.ProcessEnv = process.env): { id: string; milestone: string; dir: string; hint?: string }[] | null {
+  return env.XPS_MISTAKES ? (JSON.parse(env.XPS_MISTAKES) as { id: string; milestone: string; dir: string; hint?: string }[]) : null;
 }
+
+/**
+ * Mistakes already caught in this test file (with the hint they must name,
+ * when they have one): the later checks of the same milestone skip them. One
+ * failure is all the catalogue and the mutation audit need, and an
+ * in-process milestone has many checks, each a probe process of its own.
+ */
+const caughtMistakes = new Set<string>();
 
 /** A test's time limit: XPS_MILESTONE_TIMEOUT_MS when grading sets it, else the test's own. */
 export function timeLimit(own: number, env: NodeJS.ProcessEnv = process.env): number {
@@ -190,7 +198,22 @@ export class Stage {
       test!(name, body(), timeout);
       return;
     }
-    for (const x of batch.filter((b) => b.milestone === m.id)) test!(`${name} [mistake ${x.id}]`, body(x.dir), timeout);
+    for (const x of batch.filter((b) => b.milestone === m.id)) {
+      test!(
+        `${name} [mistake ${x.id}]`,
+        async (ctx: { task: { file: { filepath: string } }; skip: (note?: string) => void }) => {
+          if (caughtMistakes.has(x.id)) return ctx.skip("caught by an earlier check of this milestone");
+          try {
+            await body(x.dir)(ctx);
+          } catch (err) {
+            // A catalogue entry must name its hint; for a mutant (no hint) any failure kills it.
+            if (x.hint === undefined || String((err as Error)?.message ?? err).includes(hintCommand(this.name, x.hint))) caughtMistakes.add(x.id);
+            throw err;
+          }
+        },
+        timeout,
+      );
+    }
   }
 
   private async run(m: MilestoneMeta, fn: (t: MilestoneContext) => Promise<void> | void, learnerDir?: string): Promise<void> {
