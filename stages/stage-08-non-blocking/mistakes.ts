@@ -49,11 +49,11 @@ export const mistakes = catalogue([
     id: "writes-everything",
     todo: 2,
     file: "connection.ts",
-    what: "the whole chunk goes to socket.write(), which never refuses: the queue moves into Node's write buffer",
+    what: "everything queued goes to socket.write(), which never refuses: the queue moves into Node's write buffer",
     edits: [
       {
         find: "  const sent = socketSendSome(connection.socket, chunk);\n  if (sent === E_AGAIN) return;\n  list.clear(sent);",
-        replace: "  connection.socket.write(chunk);\n  list.clear(chunk.length);",
+        replace: "  for (let c = list.first(); c !== null; c = list.first()) {\n    connection.socket.write(c);\n    list.clear(c.length);\n  }",
       },
     ],
     caughtBy: "m5",
