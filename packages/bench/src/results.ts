@@ -603,7 +603,8 @@ function judgeTarget(rows: Row[], res: BenchResults, me: "xps" | "learner"): Ver
     const n = many[0]?.clients ?? s.slowClients;
     const bound = FLOW_BOUND / 1e6;
     const mb = (m: number): string => `${m.toFixed(2)} MB`;
-    const held = spread(many.map((r) => (r.error !== null || r.held === null ? null : (r.held.buffered + r.held.received + r.held.unsent) / r.clients)));
+    // In MB, as the bound is (the stats count bytes).
+    const held = spread(many.map((r) => (r.error !== null || r.held === null ? null : (r.held.buffered + r.held.received + r.held.unsent) / r.clients / 1e6)));
     add("slowreader", `${n} slow readers: bytes ${who} holds per client (stats: pipes, receive queues, write buffers)`, `<= ${mb(bound)}`, held, (m) => m <= bound, mb, { blocked: slowBlock("slowreader-many") });
     const rss = row(rows, "slowreader-many", me)?.value;
     add("slowreader", `${n} slow readers: ${who} RSS growth per client, against that bound`, `${mb(bound)} (reported)`, rss, () => true, (m) => `${mb(m)} = ${(m / bound).toFixed(2)}x`, { info: true });

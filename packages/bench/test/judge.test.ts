@@ -4,7 +4,7 @@
 // HTTP workloads' targets against the plain Node server, and nginx's http
 // config.
 import { describe, expect, it } from "vitest";
-import { judge, summarise, type BenchResults, type ResetRun, type Settings, type ThroughputRun, type Verdict } from "../src/results.ts";
+import { judge, summarise, type BenchResults, type ResetRun, type Settings, type SlowRun, type ThroughputRun, type Verdict } from "../src/results.ts";
 import { nginxServerBlock, type TargetId } from "../src/targets.ts";
 
 function settings(over: Partial<Settings> = {}): Settings {
@@ -128,6 +128,39 @@ describe("bench verdicts", () => {
     expect(mine[0]!.measured).toContain(why);
     expect(mine[0]!.pass).toBe(false);
     expect(res.summary.find((r) => r.target === "learner")!.note).toBe(`failed: ${why}`);
+  });
+});
+
+describe("bench verdicts, slow readers", () => {
+  it("judges what a stage server holds per slow client in MB, against the per-flow bound", () => {
+    const slow = (rep: number, perClient: number): SlowRun => ({
+      rep,
+      target: "xps",
+      bodyMiB: 64,
+      clients: 50,
+      error: null,
+      bytesRead: 0,
+      seconds: 10,
+      rssBefore: 0,
+      rssPeak: 0,
+      rssAfter: 0,
+      growth: 0,
+      rssSamplesMiB: [],
+      peakAtS: 0,
+      peakPipeBuffered: null,
+      held: { buffered: 50 * perClient * 0.4, received: 50 * perClient * 0.4, unsent: 50 * perClient * 0.2 },
+    });
+    const verdict = (perClient: number): Verdict => {
+      const res = results(settings({ only: ["slowreader"] }), {});
+      res.slowreader = [1, 2, 3].map((r) => slow(r, perClient));
+      res.summary = summarise(res);
+      return find(judge(res.summary, res), "50 slow readers: bytes xps holds per client");
+    };
+    // 2,569,820 bytes per client, as a full run measured: under the 2.69 MB bound.
+    const under = verdict(2_569_820);
+    expect(under.pass).toBe(true);
+    expect(under.measured).toMatch(/^2\.57 MB/);
+    expect(verdict(3_000_000).pass).toBe(false);
   });
 });
 
