@@ -46,20 +46,6 @@ export const mistakes = catalogue([
     hint: "h5",
   },
   {
-    id: "writes-everything",
-    todo: 2,
-    file: "connection.ts",
-    what: "everything queued goes to socket.write(), which never refuses: the queue moves into Node's write buffer",
-    edits: [
-      {
-        find: "  const sent = socketSendSome(connection.socket, chunk);\n  if (sent === E_AGAIN) return;\n  list.clear(sent);",
-        replace: "  for (let c = list.first(); c !== null; c = list.first()) {\n    connection.socket.write(c);\n    list.clear(c.length);\n  }",
-      },
-    ],
-    caughtBy: "m5",
-    hint: "h5",
-  },
-  {
     id: "no-empty-check",
     todo: 2,
     file: "connection.ts",
