@@ -14,7 +14,8 @@ import { pathToFileURL } from "node:url";
 import type { Entry } from "./mistakes.ts";
 import { hintSections } from "./checks.ts";
 import { render, skeletonHeader, type Placed } from "./skeleton.ts";
-import { moduleText, repoRoot, type StageMeta } from "./stages.ts";
+import { moduleText, repoRoot, solvedFile, type StageMeta } from "./stages.ts";
+import { viewOf } from "../variant/views.mjs";
 import { runSuite, type TestRun } from "../../testkit/src/runner.ts";
 
 export interface CatalogueResult {
@@ -27,13 +28,8 @@ export interface CatalogueResult {
 
 /** The learner's files of a stage once it is solved: name -> text. With `stubTodo`, that TODO alone stays a stub. */
 export function solvedFiles(stage: StageMeta, root: string = repoRoot, stubTodo?: number): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const module of stage.teaches) {
-    const text = moduleText(stage, module, root);
-    const body = render(text, module, (r) => (r.stage === stage.stage && r.todo === stubTodo ? "stub" : "keep")).text;
-    out.set(path.basename(module), skeletonHeader(stage.name, module) + body);
-  }
-  return out;
+  const view = viewOf(root, stage.stage);
+  return new Map(stage.teaches.map((module) => [path.basename(module), solvedFile(stage, module, root, stubTodo, view)]));
 }
 
 /** Where each of this stage's regions (and earlier ones) sits in the solved learner files: name -> placed regions. */

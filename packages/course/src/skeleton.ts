@@ -160,9 +160,9 @@ export function skeletonFor(text: string, reference: string, stage: number, stag
   return skeletonHeader(stageName, reference) + body;
 }
 
-/** What the file looks like once stage N is solved: regions after N stay stubs. */
-export function solvedFor(text: string, reference: string, stage: number): string {
-  return render(text, reference, (r) => (r.stage > stage ? "stub" : "keep")).text;
+/** What the file looks like once stage N is solved: regions after N stay stubs (and, with `stubTodo`, that TODO of stage N). */
+export function solvedFor(text: string, reference: string, stage: number, stubTodo?: number): string {
+  return render(text, reference, (r) => (r.stage > stage || (r.stage === stage && r.todo === stubTodo) ? "stub" : "keep")).text;
 }
 
 /** A normalised fingerprint of a region's solution, for leak checks (blank for trivial bodies). */

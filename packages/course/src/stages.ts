@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { findRepoRoot, learnerFileFor, readStageMeta, type StageMetaJson } from "../variant/overrides.mjs";
 import { fileStages, viewOf } from "../variant/views.mjs";
-import { parseRegions, type Region } from "./skeleton.ts";
+import { parseRegions, skeletonHeader, solvedFor, type Region } from "./skeleton.ts";
 
 export type StageMeta = StageMetaJson;
 
@@ -54,6 +54,16 @@ export function moduleText(stage: StageMeta, module: string, root: string = repo
   const own = path.relative(root, path.join(stage.dir, STANDALONE_REFERENCE)).split(path.sep).join("/");
   if (module.startsWith(`${own}/`) && fs.existsSync(path.join(root, module))) return fs.readFileSync(path.join(root, module), "utf8");
   throw new Error(`${stage.name} teaches ${module}, which its view does not hold (check the file's @stages tag)`);
+}
+
+/**
+ * A learner's file of a stage once the stage is solved: the module as it
+ * stands in the stage's view, its header, every region of this stage and
+ * earlier ones kept, later ones stubs. With `stubTodo`, that TODO of this
+ * stage alone stays a stub too (the catalogue's "stub left in place").
+ */
+export function solvedFile(stage: StageMeta, module: string, root: string = repoRoot, stubTodo?: number, view?: ReturnType<typeof viewOf>): string {
+  return skeletonHeader(stage.name, module) + solvedFor(moduleText(stage, module, root, view), module, stage.stage, stubTodo);
 }
 
 export function taughtFiles(stage: StageMeta, root: string = repoRoot): TaughtFile[] {

@@ -3,7 +3,7 @@
 // the official tester does.
 import net from "node:net";
 import path from "node:path";
-import { concurrentClients, defineStage, freePorts, reversesOnEveryPort, sleep, survivesDisconnects } from "@xps/testkit";
+import { concurrentClients, defineStage, freePorts, reversesOnEveryPort, survivesDisconnects } from "@xps/testkit";
 
 const stage = defineStage(path.join(import.meta.dirname, ".."));
 
@@ -34,20 +34,15 @@ stage.milestone("m5", async (t) => {
   const free = await freePorts(3);
   const ports = [free[0]!, taken, free[1]!, free[2]!];
   const server = await t.server({ ports: 0, args: ["--ports", ports.join(",")] });
-  // Exited: the process we started has its exit code (the server's own
-  // process can be gone a moment before a sandbox above it reports).
-  const done = (): boolean => server.exitCode !== null || server.exitSignal !== null;
-  const exited = new Promise<void>((resolve) => {
-    if (done()) resolve();
-    server.child.once("close", () => resolve());
-  });
   // It exits, or says it runs (the line after the "Server listening" ones),
   // or the failure escapes as an uncaught exception; or, if listen() is
   // awaited but never settles, nothing happens at all.
   const running = server.waitForLine(/Ctrl\+C stops the server|uncaught exception|unhandled rejection/, 8000, true);
-  await Promise.race([exited, running]);
-  if (server.alive()) await Promise.race([exited, sleep(1000)]);
-  if (!server.alive() && !done()) await Promise.race([exited, sleep(3000)]);
+  await Promise.race([server.waitExit(8000), running]);
+  if (server.alive()) await server.waitExit(1000);
+  // Gone, but its exit code not in yet (the server's own process can be gone
+  // a moment before a sandbox above it reports): waitExit waits for that.
+  if (!server.alive()) await server.waitExit(3000);
   const where = `with port ${taken} taken by another program (--ports ${ports.join(",")})`;
   if (server.alive()) {
     const claimed = server.log().some((l) => l.includes(`Server listening on http://127.0.0.1:${taken}`));

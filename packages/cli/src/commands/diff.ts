@@ -5,20 +5,15 @@ import fs from "node:fs";
 import path from "node:path";
 import pc from "picocolors";
 import { withheldReferences } from "@xps/course/overrides";
-import { skeletonHeader, solvedFor } from "@xps/course/skeleton";
-import { moduleText } from "@xps/course/stages";
+import { solvedFile } from "@xps/course/stages";
 import { CommandError, UsageError, learnerFiles, repoRoot, shown, stageArg, type StageMeta } from "../context.ts";
 import { solvedView, stageDiff } from "@xps/course/stage-diff";
 import { unifiedDiff } from "../diff.ts";
 import { ago, progressOf } from "../results.ts";
 
-/**
- * The reference as the learner's file would look with the stage solved: the
- * module as it stands in the stage's view (stage 6's connection is not the
- * final one), with later stages' regions left as stubs.
- */
+/** The reference as the learner's file would look with the stage solved (the module in the stage's view). */
 export function referenceFor(stage: StageMeta, reference: string, root: string = repoRoot): string {
-  return skeletonHeader(stage.name, reference) + solvedFor(moduleText(stage, reference, root), reference, stage.stage);
+  return solvedFile(stage, reference, root);
 }
 
 function colour(diff: string): string {
