@@ -118,6 +118,7 @@ stage.milestone("m2", async (t: MilestoneContext) => {
 
 stage.milestone("m3", async (t: MilestoneContext) => {
   // An upstream that reads the whole body, late, and answers with its size and SHA-256.
+  let upN = 0;
   const upstream = http.createServer((req, res) => {
     // It takes its time to start reading, so the pipe towards it fills first.
     req.pause();
@@ -126,6 +127,7 @@ stage.milestone("m3", async (t: MilestoneContext) => {
     let n = 0;
     req.on("data", (c: Buffer) => {
       n += c.length;
+      upN += c.length;
       hash.update(c);
     });
     req.on("end", () => {
@@ -145,7 +147,16 @@ stage.milestone("m3", async (t: MilestoneContext) => {
   const client = await TestClient.connect(server.ports[0]!);
   t.cleanup(() => client.destroy());
   await client.send(`POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
-  for (let off = 0; off < body.length; off += 64 * 1024) await client.send(body.subarray(off, off + 64 * 1024));
+  const upload = await client.sendAll(body, 64 * 1024, 20_000);
+  if (upload.outcome === "stalled") {
+    t.fail({
+      problem: `the server stopped taking the 24 MiB request body through the first port: after ${countBytes(upload.sent)} had been written, nothing more went in for 20 s, while the upstream had received ${countBytes(upN)}`,
+      notes: [
+        "the request direction: client -> session (clientSink) -> upstream (upstreamSource); the client's source reads only while the pipe has room",
+        upN > upload.sent ? "the upstream got more bytes than the client sent: the same buffer is handed on again and again, and never taken from the pipe" : "every buffer handed on must free the sink for the next",
+      ],
+    });
+  }
   const r = await client.waitForEnd(8000);
   const parsed = parseResponse(client.bytes());
   const got = parsed?.body.toString() ?? "";
