@@ -147,10 +147,11 @@ stage.milestone("m3", async (t: MilestoneContext) => {
   const client = await TestClient.connect(server.ports[0]!);
   t.cleanup(() => client.destroy());
   await client.send(`POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
-  const upload = await client.sendAll(body, 64 * 1024, 20_000);
+  // The upstream starts reading after 1 s; a write that waits 6 s means the server stopped reading.
+  const upload = await client.sendAll(body, 64 * 1024, 6000);
   if (upload.outcome === "stalled") {
     t.fail({
-      problem: `the server stopped taking the 24 MiB request body through the first port: after ${countBytes(upload.sent)} had been written, nothing more went in for 20 s, while the upstream had received ${countBytes(upN)}`,
+      problem: `the server stopped taking the 24 MiB request body through the first port: after ${countBytes(upload.sent)} had been written, nothing more went in for 6 s, while the upstream had received ${countBytes(upN)}`,
       notes: [
         "the request direction: client -> session (clientSink) -> upstream (upstreamSource); the client's source reads only while the pipe has room",
         upN > upload.sent ? "the upstream got more bytes than the client sent: the same buffer is handed on again and again, and never taken from the pipe" : "every buffer handed on must free the sink for the next",
