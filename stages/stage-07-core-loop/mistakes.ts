@@ -40,6 +40,16 @@ export const mistakes = catalogue([
     hint: "h3",
   },
 
+  {
+    id: "created-core-not-logged",
+    todo: 1,
+    file: "core.ts",
+    what: "the core is made, but \"created core\" is never logged at DEBUG level",
+    edits: [{ find: '  logger("DEBUG", "coreCreate()", "created core");\n', replace: "" }],
+    caughtBy: "m4",
+    hint: "h4",
+  },
+
   // TODO 2: coreDestroy
   { id: "stub-2", todo: 2, stub: true, caughtBy: "m4", hint: "h4" },
   {

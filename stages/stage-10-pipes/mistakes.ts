@@ -32,6 +32,7 @@ export const mistakes = catalogue([
     edits: [{ find: "{ kind, pipe: null, ready: false, active: false, handlerCb, closeCb, ptr }", replace: "{ kind, pipe: null, ready: false, active: false, handlerCb, closeCb: handlerCb, ptr }" }],
     caughtBy: "m7",
     hint: "h7",
+    check: "close callbacks: a lonely end is told once, a sink only once drained",
   },
 
   // TODO 2: attach and detach
@@ -53,6 +54,7 @@ export const mistakes = catalogue([
     edits: [{ find: "  source.pipe = null;\n  pipe.source = null;\n", replace: "  pipe.source = null;\n" }],
     caughtBy: "m7",
     hint: "h7",
+    check: "an end is attached to one pipe at a time",
   },
   {
     id: "attach-overwrites",
@@ -62,6 +64,7 @@ export const mistakes = catalogue([
     edits: [{ find: "  if (pipe.sink !== null || sink.pipe !== null) return E_FAIL;\n", replace: "" }],
     caughtBy: "m7",
     hint: "h7",
+    check: "an end is attached to one pipe at a time",
   },
 
   // TODO 3: pipeCreate
@@ -95,7 +98,7 @@ export const mistakes = catalogue([
   },
 
   // TODO 4: pipeDestroy
-  { id: "stub-4", todo: 4, stub: true, caughtBy: "m7", hint: "h7" },
+  { id: "stub-4", todo: 4, stub: true, caughtBy: "m7", hint: "h7", check: "destroying an end detaches it; the pass destroys a pipe with no ends" },
   {
     id: "stays-in-core",
     todo: 4,
@@ -104,6 +107,7 @@ export const mistakes = catalogue([
     edits: [{ find: "  pipe.core.pipes.remove(pipe);\n", replace: "" }],
     caughtBy: "m7",
     hint: "h7",
+    check: "destroying an end detaches it; the pass destroys a pipe with no ends",
   },
   {
     id: "destroy-keeps-ends",
@@ -113,6 +117,7 @@ export const mistakes = catalogue([
     edits: [{ find: "  if (pipe.source !== null) pipeDetachSource(pipe);\n  if (pipe.sink !== null) pipeDetachSink(pipe);\n  pipe.buffList", replace: "  pipe.buffList" }],
     caughtBy: "m7",
     hint: "h7",
+    check: "pipeDestroy detaches the ends it still has and leaves an empty slot",
   },
 
   {
@@ -123,6 +128,7 @@ export const mistakes = catalogue([
     edits: [{ find: "  pipe.core.pipes.remove(pipe);\n", replace: "  pipe.core.pipes.items.splice(pipe.core.pipes.items.indexOf(pipe), 1);\n" }],
     caughtBy: "m7",
     hint: "h7",
+    check: "pipeDestroy detaches the ends it still has and leaves an empty slot",
   },
 
   // TODO 5: readable and writable
@@ -135,6 +141,7 @@ export const mistakes = catalogue([
     edits: [{ find: "return pipe.buffList.len < pipe.buffThresh;", replace: "return pipe.buffList.len <= pipe.buffThresh;" }],
     caughtBy: "m7",
     hint: "h7",
+    check: "readable and writable around the threshold",
   },
   {
     id: "always-readable",
@@ -165,6 +172,7 @@ export const mistakes = catalogue([
     edits: [{ find: "  if (!pipeIsWritable(pipe)) {\n    logger(\"ERROR\", \"pipeSourceWrite()\", \"pipe is not writable\");\n    return E_FAIL;\n  }\n", replace: "" }],
     caughtBy: "m7",
     hint: "h7",
+    check: "readable and writable around the threshold",
   },
   {
     id: "read-copies",
@@ -174,6 +182,7 @@ export const mistakes = catalogue([
     edits: [{ find: "if (len === undefined) return pipe.buffList.first();", replace: "if (len === undefined) return pipe.buffList.len === 0 ? null : Buffer.from(pipe.buffList.first()!);" }],
     caughtBy: "m7",
     hint: "h7",
+    check: "reading and clearing stay within what is buffered",
   },
   {
     id: "clear-beyond",
@@ -183,6 +192,7 @@ export const mistakes = catalogue([
     edits: [{ find: "  if (len > pipe.buffList.len) {\n    logger(\"ERROR\", \"pipeSinkClear()\", \"requested length more than available\");\n    return E_FAIL;\n  }\n  return pipe.buffList.clear(len);", replace: "  pipe.buffList.clear(Math.min(len, pipe.buffList.len));\n  return OK;" }],
     caughtBy: "m7",
     hint: "h7",
+    check: "reading and clearing stay within what is buffered",
   },
   {
     id: "read-consumes",
@@ -192,6 +202,7 @@ export const mistakes = catalogue([
     edits: [{ find: "if (len === undefined) return pipe.buffList.first();", replace: "if (len === undefined) {\n    const chunk = pipe.buffList.first();\n    if (chunk !== null) pipe.buffList.clear(chunk.length);\n    return chunk;\n  }" }],
     caughtBy: "m7",
     hint: "h7",
+    check: "reading and clearing stay within what is buffered",
   },
 
   // TODO 7: destroy the ends
@@ -204,6 +215,7 @@ export const mistakes = catalogue([
     edits: [{ find: "  if (source.pipe !== null) pipeDetachSource(source.pipe);\n  source.ready = false;", replace: "  source.ready = false;" }],
     caughtBy: "m7",
     hint: "h7",
+    check: "destroying an end detaches it; the pass destroys a pipe with no ends",
   },
   {
     id: "end-destroys-pipe",
@@ -213,6 +225,7 @@ export const mistakes = catalogue([
     edits: [{ find: "  if (sink.pipe !== null) pipeDetachSink(sink.pipe);\n  sink.ready = false;", replace: "  if (sink.pipe !== null) pipeDestroy(sink.pipe);\n  sink.ready = false;" }],
     caughtBy: "m7",
     hint: "h7",
+    check: "close callbacks: a lonely end is told once, a sink only once drained",
   },
 
   {
@@ -223,6 +236,7 @@ export const mistakes = catalogue([
     edits: [{ find: "  source.ready = false;\n  source.active = false;\n  logger", replace: "  logger" }],
     caughtBy: "m7",
     hint: "h7",
+    check: "destroying an end detaches it; the pass destroys a pipe with no ends",
   },
 
   // TODO 8: the source handler

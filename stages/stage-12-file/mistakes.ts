@@ -32,6 +32,7 @@ export const mistakes = catalogue([
     edits: [{ find: "    logger(\"ERROR\", \"fileCreate()\", `realpath() failed for ${filePath}: ${fsReason(err)}`);\n    return fileErrorCode(err);\n", replace: "    logger(\"ERROR\", \"fileCreate()\", `realpath() failed for ${filePath}: ${fsReason(err)}`);\n    return E_FAIL;\n" }],
     caughtBy: "m6",
     hint: "h5",
+    check: "a file others may not read, a missing file, a missing public folder, a folder",
   },
 
   // TODO 2: check the file, open it, and make its source
@@ -165,6 +166,7 @@ export const mistakes = catalogue([
     edits: [{ find: "  if (dot < 0 || dot < filePath.lastIndexOf(\"/\")) return null;\n", replace: "  if (dot < 0) return null;\n" }],
     caughtBy: "m8",
     hint: "h6",
+    check: "getFileExt: the last dot, after the last slash, dot included",
   },
   {
     id: "ext-without-dot",
@@ -185,6 +187,7 @@ export const mistakes = catalogue([
     ],
     caughtBy: "m8",
     hint: "h6",
+    check: "the first exact match in the table, and no match",
   },
 
   // TODO 7: send a file to a client

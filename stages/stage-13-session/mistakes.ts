@@ -44,6 +44,7 @@ export const mistakes = catalogue([
     edits: [{ find: "  const request = pipeCreate(core, DEFAULT_PIPE_BUFF_THRESH, session.upstreamSource, upstream.sink);\n", replace: "  const request = true;\n" }],
     caughtBy: "m7",
     hint: "h7",
+    check: "the backend of the client's port: an upstream, a file",
   },
   {
     id: "no-file-pipe",
@@ -79,6 +80,7 @@ export const mistakes = catalogue([
     edits: [{ find: "  session.upstreamSink.ready = !held;\n", replace: "  if (held) session.upstreamSink.ready = false;\n" }],
     caughtBy: "m7",
     hint: "h7",
+    check: "the one-buffer handoff: each buffer decides who may run",
   },
   {
     id: "client-sink-stays-closed",
@@ -88,6 +90,7 @@ export const mistakes = catalogue([
     edits: [{ find: "  session.clientSink.ready = !held;\n", replace: "  if (held) session.clientSink.ready = false;\n" }],
     caughtBy: "m7",
     hint: "h7",
+    check: "the one-buffer handoff: each buffer decides who may run",
   },
 
   {
@@ -189,6 +192,7 @@ export const mistakes = catalogue([
     edits: [{ find: " && (clientSink.active || session.fromClientBuff !== null) && upstreamSink.active;\n", replace: " && (clientSink.active || session.fromClientBuff !== null);\n" }],
     caughtBy: "m7",
     hint: "h7",
+    check: "which flows can continue decides when a session ends",
   },
   {
     id: "client-close-no-check",
@@ -201,7 +205,7 @@ export const mistakes = catalogue([
   },
 
   // TODO 7: destroy the session
-  { id: "stub-7", todo: 7, stub: true, caughtBy: "m7", hint: "h7" },
+  { id: "stub-7", todo: 7, stub: true, caughtBy: "m7", hint: "h7", check: "which flows can continue decides when a session ends" },
   {
     id: "not-removed",
     todo: 7,

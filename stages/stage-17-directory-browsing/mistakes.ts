@@ -227,5 +227,6 @@ export const mistakes = catalogue([
     edits: [{ find: "    const status = result.error === E_PERMISSION ? 403 : result.error === E_NOTFOUND ? 404 : 500;", replace: "    const status = 500;" }],
     caughtBy: "m7",
     hint: "h6",
+    check: "paths that leave the served folder, however they are written, get a complete 403 or 404",
   },
 ]);

@@ -136,7 +136,7 @@ function judge(stage: StageMeta, entry: Entry, r: TestRun, suffix = ""): Outcome
   const failed = r.failed.filter((f) => ours(f.name));
   const what = entry.stub ? `TODO ${entry.todo} left as its stub` : `"${entry.id}" (TODO ${entry.todo}: ${entry.what})`;
   if (!r.ok) return { entry, problem: `${what}: vitest did not run: ${r.error}\n${r.output.slice(-800)}` };
-  if (mine.length === 0) return { entry, problem: `${what}: no test of ${entry.caughtBy.toUpperCase()} ran` };
+  if (mine.length === 0) return { entry, problem: `${what}: no test of ${entry.caughtBy.toUpperCase()}${entry.check ? ` named "${entry.check}"` : ""} ran` };
   if (failed.length === 0) return { entry, problem: `${what} is not caught: ${entry.caughtBy.toUpperCase()} passes with it` };
   const hint = `pnpm xps hint ${stage.name} ${entry.hint}`;
   if (!failed.some((f) => f.message.includes(hint))) {
@@ -146,8 +146,12 @@ function judge(stage: StageMeta, entry: Entry, r: TestRun, suffix = ""): Outcome
   return { entry, problem: null };
 }
 
-/** Run the whole catalogue of a stage; `width` runs at a time. */
-export async function checkCatalogue(stage: StageMeta, root: string = repoRoot, width = 2): Promise<CatalogueResult> {
+/**
+ * Run the whole catalogue of a stage, in `width` batches at a time beside the solved files' run.
+ * Most of a mistake's run is spent waiting (a server starting, an answer that does not come), so
+ * three batches on two cores took stage 10 from 92 s to 74 s and stage 13 from 78 s to 61 s.
+ */
+export async function checkCatalogue(stage: StageMeta, root: string = repoRoot, width = 3): Promise<CatalogueResult> {
   const started = Date.now();
   const entries = await loadCatalogue(stage);
   if (entries === null) return { total: 0, caught: 0, problems: [`${stage.name} has no mistakes catalogue (mistakes.ts)`], ms: 0 };
@@ -180,7 +184,7 @@ export async function checkCatalogue(stage: StageMeta, root: string = repoRoot, 
     batched.forEach((x, i) => batches[i % batches.length]!.push(x));
     const jobs: (() => Promise<Outcome[]>)[] = [
       ...batches.map((batch) => async () => {
-        const list = batch.map((x) => ({ id: x.entry.id, milestone: x.entry.caughtBy, dir: x.dir, hint: x.entry.hint }));
+        const list = batch.map((x) => ({ id: x.entry.id, milestone: x.entry.caughtBy, dir: x.dir, hint: x.entry.hint, check: x.entry.check }));
         const r = await runWith(stage, baseDir, [...new Set(list.map((x) => x.milestone))], { XPS_MISTAKES: JSON.stringify(list) });
         return batch.map((x) => judge(stage, x.entry, r, ` [mistake ${x.entry.id}]`));
       }),
@@ -188,7 +192,7 @@ export async function checkCatalogue(stage: StageMeta, root: string = repoRoot, 
     results.push(...(await pool(jobs, width, (job) => job())).flat());
     let b = await base;
     const passing = (r: TestRun): boolean => r.ok && r.failed.length === 0 && r.passed.length > 0;
-    // The solved files ran beside the batches, three vitest runs on a machine
+    // The solved files ran beside the batches, four vitest runs on a machine
     // that may have two cores: a failure there is run again alone, and only a
     // second failure counts (with the first one's reason, to track it down).
     if (!passing(b)) {

@@ -29,6 +29,11 @@ export interface Mistake {
   caughtBy: string;
   /** The hint its failure report must name ("h6"). */
   hint: string;
+  /**
+   * For a milestone made of several checks (stage.check), the one that catches it, by name
+   * ("an end is attached to one pipe at a time"): the catalogue runs only that check for it.
+   */
+  check?: string;
 }
 
 /** An entry for a TODO left as the skeleton has it (its stub, which throws). */
@@ -38,6 +43,7 @@ export interface StubEntry {
   stub: true;
   caughtBy: string;
   hint: string;
+  check?: string;
 }
 
 export type Entry = (Mistake & { stub?: undefined }) | StubEntry;

@@ -14,6 +14,9 @@ export async function expectEcho(
   opts: { timeoutMs?: number; what?: string } = {},
 ): Promise<TestClient> {
   const timeout = opts.timeoutMs ?? 10_000;
+  // An echo that has made no progress for 3 s is not coming (a pipe no pass sees, say): fail
+  // then rather than after the whole timeout.
+  const stall = Math.min(timeout, 3000);
   let client: TestClient;
   try {
     client = await TestClient.connect(port);
@@ -21,7 +24,7 @@ export async function expectEcho(
     t.fail(`${opts.what ?? `port ${port}`}: ${(err as Error).message}`);
   }
   await client.send(payload);
-  const r = await client.waitForBytes(payload.length, timeout);
+  const r = await client.waitForBytes(payload.length, timeout, stall);
   const got = client.bytes();
   if (r.outcome !== "complete" || !got.subarray(0, payload.length).equals(payload)) {
     client.destroy();
@@ -30,7 +33,7 @@ export async function expectEcho(
       sent: payload,
       expected: payload,
       got,
-      ending: r.outcome === "complete" ? undefined : describeOutcome(r, timeout, client.errorCode),
+      ending: r.outcome === "complete" ? undefined : describeOutcome(r, stall, client.errorCode),
     });
   }
   return client;

@@ -130,9 +130,12 @@ export class TestClient {
     this.socket.destroy();
   }
 
-  /** Wait until `n` bytes in total have arrived, the connection ends, or the time is up. */
-  waitForBytes(n: number, timeoutMs: number): Promise<WaitResult> {
-    return this.waitUntil(() => this.received >= n, timeoutMs, "complete");
+  /**
+   * Wait until `n` bytes in total have arrived, the connection ends, or the time is up; with
+   * `stallMs`, also give up as soon as nothing has arrived for that long.
+   */
+  waitForBytes(n: number, timeoutMs: number, stallMs?: number): Promise<WaitResult> {
+    return this.waitUntil(() => this.received >= n, timeoutMs, "complete", stallMs);
   }
 
   /** Wait for the server to end or close the connection. */
@@ -140,8 +143,15 @@ export class TestClient {
     return this.waitUntil(() => this.ending !== "open", timeoutMs, null);
   }
 
-  private waitUntil(done: () => boolean, timeoutMs: number, success: "complete" | null): Promise<WaitResult> {
+  private waitUntil(done: () => boolean, timeoutMs: number, success: "complete" | null, stallMs?: number): Promise<WaitResult> {
     return new Promise((resolve) => {
+      let stall: NodeJS.Timeout | undefined;
+      let seen = this.received;
+      const arm = (): void => {
+        if (stallMs === undefined) return;
+        clearTimeout(stall);
+        stall = setTimeout(() => finish("timeout"), stallMs);
+      };
       const check = (): boolean => {
         if (success !== null && done()) {
           finish("complete");
@@ -155,15 +165,20 @@ export class TestClient {
       };
       const finish = (outcome: WaitResult["outcome"]): void => {
         clearTimeout(timer);
+        clearTimeout(stall);
         this.waiters.delete(waiter);
         resolve({ outcome, received: this.received });
       };
       const waiter = (): void => {
-        check();
+        if (check()) return;
+        if (this.received !== seen) {
+          seen = this.received;
+          arm();
+        }
       };
       const timer = setTimeout(() => finish("timeout"), timeoutMs);
       this.waiters.add(waiter);
-      check();
+      if (!check()) arm();
     });
   }
 }

@@ -185,7 +185,8 @@ export async function survivesDisconnects(t: MilestoneContext, server: StageServ
 
 /**
  * Ctrl+C (SIGINT) ends the server cleanly: "SIGINT received", every listener
- * and connection destroyed, then the core (DEBUG lines), exit code 0, and no
+ * and connection destroyed, then the core (DEBUG lines, as "created core" was
+ * when it started), exit code 0, and no
  * "uncaught exception" line on the way. The server must run with
  * XPS_DEBUG=1.
  */
@@ -211,15 +212,18 @@ export async function shutsDownOnSigint(t: MilestoneContext, server: StageServer
   for (const port of server.ports) if (!log.some((l) => l.includes(`destroyed listener on port ${port}`))) missing.push(`"destroyed listener on port ${port}"`);
   const destroyed = log.filter((l) => /destroyed connection/.test(l)).length;
   if (destroyed < clients.length) missing.push(`"destroyed connection" for each of the ${clients.length} connected clients (found ${destroyed})`);
-  if (!log.some((l) => /^\[DEBUG\] .*: destroyed core$/.test(l))) {
-    const other = log.find((l) => /destroyed core/.test(l));
+  const core = (text: string, fn: string, when: string): void => {
+    if (log.some((l) => new RegExp(`^\\[DEBUG\\] .*: ${text}$`).test(l))) return;
+    const other = log.find((l) => l.includes(text));
     missing.push(
       other === undefined
-        ? '"destroyed core" (coreDestroy logs it at DEBUG level, last)'
-        : `"destroyed core" as a DEBUG line of the logger (logger("DEBUG", "coreDestroy()", "destroyed core")); it printed "${other}"`,
+        ? `"${text}" (${fn} logs it at DEBUG level, ${when})`
+        : `"${text}" as a DEBUG line of the logger (logger("DEBUG", "${fn}()", "${text}")); it printed "${other}"`,
     );
-  }
-  if (missing.length > 0) t.fail(`after SIGINT the log lacks ${missing.join(", ")}: the shutdown destroys every listener and connection, then the core`);
+  };
+  core("created core", "coreCreate", "before the listeners");
+  core("destroyed core", "coreDestroy", "last");
+  if (missing.length > 0) t.fail(`the log lacks ${missing.join(", ")}: the server creates the core first, and the shutdown after SIGINT destroys every listener and connection, then the core`);
 }
 
 /** Bytes counted by value: the reverse of a read reorders them, so the flood compares counts. */

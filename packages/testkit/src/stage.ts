@@ -64,8 +64,17 @@ export function hiddenMilestones(env: NodeJS.ProcessEnv = process.env): Mileston
  * list of { id, milestone, dir } (the mistake's learner files). Null
  * otherwise.
  */
-export function mistakeRuns(env: NodeJS.ProcessEnv = process.env): { id: string; milestone: string; dir: string; hint?: string }[] | null {
-  return env.XPS_MISTAKES ? (JSON.parse(env.XPS_MISTAKES) as { id: string; milestone: string; dir: string; hint?: string }[]) : null;
+export function mistakeRuns(env: NodeJS.ProcessEnv = process.env): MistakeRun[] | null {
+  return env.XPS_MISTAKES ? (JSON.parse(env.XPS_MISTAKES) as MistakeRun[]) : null;
+}
+
+/** One mistake of XPS_MISTAKES; with `check`, only the milestone's check of that name runs for it. */
+export interface MistakeRun {
+  id: string;
+  milestone: string;
+  dir: string;
+  hint?: string;
+  check?: string;
 }
 
 /**
@@ -198,7 +207,7 @@ export class Stage {
       test!(name, body(), timeout);
       return;
     }
-    for (const x of batch.filter((b) => b.milestone === m.id)) {
+    for (const x of batch.filter((b) => b.milestone === m.id && (b.check === undefined || name.endsWith(`: ${b.check}`)))) {
       test!(
         `${name} [mistake ${x.id}]`,
         async (ctx: { task: { file: { filepath: string } }; skip: (note?: string) => void }) => {

@@ -158,6 +158,18 @@ stage.milestone("m3", async (t: MilestoneContext) => {
       ],
     });
   }
+  // The upstream must get the whole body; if what it got stops growing short of it for 3 s, part
+  // of the body was lost on the way (the reply, which it sends at the end, would never come).
+  for (let last = upN, still = Date.now(); upN < body.length && Date.now() - still < 3000; ) {
+    await sleep(100);
+    if (upN !== last) [last, still] = [upN, Date.now()];
+  }
+  if (upN < body.length) {
+    t.fail({
+      problem: `of the ${countBytes(body.length)} of request body that the client sent through the first port, the upstream got ${countBytes(upN)}, and nothing more came for 3 s: part of the body was lost on the way`,
+      notes: ["the request direction: client -> session (clientSink) -> upstream (upstreamSource); what did not fit into the upstream's pipe must be kept and handed on later, not dropped"],
+    });
+  }
   const r = await client.waitForEnd(8000);
   const parsed = parseResponse(client.bytes());
   const got = parsed?.body.toString() ?? "";
