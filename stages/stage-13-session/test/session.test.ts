@@ -360,13 +360,21 @@ stage.milestone(
       b.stop();
     });
     await proxyClient.send(requestBytes("/huge.bin"));
-    await sleep(4000);
-    clearInterval(sampler);
-    const during = await server.stats();
     const check = (peakPipe: number): void => {
       if (peakPipe > THRESHOLD) t.fail(`a pipe held ${countBytes(peakPipe)} at its fullest (peakPipeBuffered), more than its threshold of ${countBytes(THRESHOLD)}: the session must write no more than a pipe's room`);
     };
-    check(during.peakPipeBuffered);
+    const corrupt = (): void => {
+      for (const [what, x] of [["the file", a], ["huge.bin through the proxy", b]] as const) {
+        if (x.bad() >= 0) t.fail(`the slow reader of ${what} got bytes that differ from the original, first at byte ${x.bad().toLocaleString("en-US")} (bytes lost or repeated on the way)`);
+      }
+    };
+    // 4 s of slow reading, looking every half second: a pipe over its threshold, or bytes lost, fail at once.
+    for (let i = 0; i < 8; i++) {
+      await sleep(500);
+      check((await server.stats()).peakPipeBuffered);
+      corrupt();
+    }
+    clearInterval(sampler);
     const bound = 2 * THRESHOLD + 48 * MiB;
     if (peak - baseline > bound) t.fail(`while two slow clients read through sessions the server's memory grew by ${((peak - baseline) / MiB).toFixed(1)} MiB (bound ${(bound / MiB).toFixed(1)} MiB)`);
     if (a.at() === 0 || b.at() === 0) t.fail(`in 4 s the slow reader of the file got ${countBytes(a.at())} and the slow reader through the proxy ${countBytes(b.at())}`);

@@ -67,7 +67,13 @@ stage.milestone("m2", async (t: MilestoneContext) => {
 
 /** Status, every header but Date, and body of a fetch. */
 async function fetched(url: string): Promise<{ status: number; headers: string; body: Buffer }> {
-  const res = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(10_000) });
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(5000) });
+  } catch (err) {
+    const why = (err as Error).name === "TimeoutError" ? "no complete answer within 5 s" : `the request failed (${(err as Error).message})`;
+    throw new Error(`GET ${url}: ${why}`);
+  }
   const headers = [...res.headers.entries()].filter(([k]) => k !== "date").map(([k, v]) => `${k}: ${v}`).join("\n");
   return { status: res.status, headers, body: Buffer.from(await res.arrayBuffer()) };
 }

@@ -56,25 +56,38 @@ export async function startOnConfig(t: MilestoneContext, configFile: string, por
   const server = await t.server({ ports: 0, args: [...args, configFile] });
   const waiting = new Set(ports);
   const deadline = Date.now() + 30_000;
-  while (waiting.size > 0 && Date.now() < deadline && server.exitCode === null) {
-    for (const line of server.log()) {
+  // A server that listens on some ports and then prints nothing for 3 s has started all it will.
+  let lines = 0;
+  let quietSince = Date.now();
+  let settled = false;
+  while (waiting.size > 0 && Date.now() < deadline && server.exitCode === null && !settled) {
+    const log = server.log();
+    if (log.length !== lines) [lines, quietSince] = [log.length, Date.now()];
+    for (const line of log) {
       const m = /Server listening on http:\/\/.*:(\d+)\s*$/.exec(line);
       if (m) waiting.delete(Number(m[1]));
     }
+    settled = waiting.size < ports.length && Date.now() - quietSince > 3000;
     if (waiting.size > 0) await sleep(50);
   }
   if (waiting.size > 0) {
-    const state = server.exitCode !== null ? `it exited with code ${server.exitCode}` : "it is still starting after 30 s";
+    const state =
+      server.exitCode !== null ? `it exited with code ${server.exitCode}` : settled ? "it listened on the others, then printed nothing more for 3 s" : "it is still starting after 30 s";
     t.fail(`the server did not listen on port(s) ${[...waiting].join(", ")} of the config (${state}); its output:\n    ${server.log().slice(-12).join("\n    ") || "(nothing)"}`);
   }
   return server;
 }
 
-/** Start the server on `configFile` and wait for it to exit (it must, within 20 s): its code and output. */
+/** Start the server on `configFile` and wait for it to exit (it must, within 20 s, and before it listens): its code and output. */
 export async function runToExit(t: MilestoneContext, args: string[]): Promise<{ code: number | null; lines: string[]; server: StageServer }> {
   const server = await t.server({ ports: 0, args });
   const deadline = Date.now() + 20_000;
-  while (server.exitCode === null && server.exitSignal === null && Date.now() < deadline) await sleep(50);
+  // A server that has begun to listen is not going to give up: half a second more, then stop waiting.
+  let listenedAt = 0;
+  while (server.exitCode === null && server.exitSignal === null && Date.now() < deadline && (listenedAt === 0 || Date.now() - listenedAt < 500)) {
+    if (listenedAt === 0 && server.log().some((l) => /Server listening/.test(l))) listenedAt = Date.now();
+    await sleep(50);
+  }
   await sleep(50);
   return { code: server.exitCode, lines: server.log(), server };
 }
