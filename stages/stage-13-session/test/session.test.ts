@@ -117,22 +117,21 @@ stage.milestone("m2", async (t: MilestoneContext) => {
 });
 
 stage.milestone("m3", async (t: MilestoneContext) => {
-  // An upstream that reads the whole body, late, and answers with its size and SHA-256.
+  // An upstream that reads the whole body, late, and answers with its size and SHA-256
+  // (one request: upN is what it has received so far).
   let upN = 0;
   const upstream = http.createServer((req, res) => {
     // It takes its time to start reading, so the pipe towards it fills first.
     req.pause();
     setTimeout(() => req.resume(), 1000);
     const hash = crypto.createHash("sha256");
-    let n = 0;
     req.on("data", (c: Buffer) => {
-      n += c.length;
       upN += c.length;
       hash.update(c);
     });
     req.on("end", () => {
       res.setHeader("Connection", "close");
-      res.end(`${n} ${hash.digest("hex")}\n`);
+      res.end(`${upN} ${hash.digest("hex")}\n`);
     });
   });
   await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", () => r()));
@@ -160,9 +159,14 @@ stage.milestone("m3", async (t: MilestoneContext) => {
   }
   // The upstream must get the whole body; if what it got stops growing short of it for 3 s, part
   // of the body was lost on the way (the reply, which it sends at the end, would never come).
-  for (let last = upN, still = Date.now(); upN < body.length && Date.now() - still < 3000; ) {
+  let last = upN;
+  let grewAt = Date.now();
+  while (upN < body.length && Date.now() - grewAt < 3000) {
     await sleep(100);
-    if (upN !== last) [last, still] = [upN, Date.now()];
+    if (upN !== last) {
+      last = upN;
+      grewAt = Date.now();
+    }
   }
   if (upN < body.length) {
     t.fail({
