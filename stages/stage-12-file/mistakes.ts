@@ -20,7 +20,7 @@ export const mistakes = catalogue([
     todo: 1,
     file: "file.ts",
     what: "the file's path is made absolute (path.resolve) instead of real, so a symbolic link out of public/ passes",
-    edits: [{ find: "    real = fs.realpathSync(filePath);\n", replace: "    real = path.resolve(filePath);\n" }],
+    edits: [{ find: "    real = fs.realpathSync.native(filePath);\n", replace: "    real = path.resolve(filePath);\n" }],
     caughtBy: "m5",
     hint: "h5",
   },

@@ -62,6 +62,7 @@ import {
   type AnyPipeEnd,
   type Pipe,
 } from "@xps/core/pipe";
+import { watchEnd } from "@xps/core/watch";
 // @since end
 // @only 8: import { reportWritable } from "@xps/core/level-triggered";
 // @only 9: import { handleConnections } from "@xps/core/handle-connections";
@@ -163,8 +164,13 @@ export interface Loop {
    * progress; an idle pipe is never visited, however many there are.
    */
   posted: Set<Pipe>;
-  /** Pipes destroyed since they were posted. */
-  gone: WeakSet<Pipe>;
+  /**
+   * The pipes in core.pipes. A pass visits a posted pipe only while the core
+   * holds it: one destroyed since it was posted, or never added (the end's
+   * flags post its pipe as soon as it is attached), is skipped, as C's walk of
+   * core.pipes would never see it.
+   */
+  held: WeakSet<Pipe>;
   // @since end
 }
 
@@ -190,14 +196,17 @@ export function loopCreate(core: Core): Loop {
     // @since 10 begin
     peakPipeBuffered: 0,
     posted: new Set(),
-    gone: new WeakSet(),
+    held: new WeakSet(),
     // @since end
   };
   // @since 10 begin
-  core.pipes.onAdd = (pipe) => loop.posted.add(pipe);
+  core.pipes.onAdd = (pipe) => {
+    loop.held.add(pipe);
+    loop.posted.add(pipe);
+  };
   core.pipes.onRemove = (pipe) => {
     loop.posted.delete(pipe);
-    loop.gone.add(pipe);
+    loop.held.delete(pipe);
   };
   // @since end
   return loop;
@@ -452,7 +461,7 @@ export function handlePipes(loop: Loop): boolean {
   const batch = loop.posted;
   loop.posted = new Set();
   for (const pipe of batch) {
-    if (loop.gone.has(pipe)) continue;
+    if (!loop.held.has(pipe)) continue;
     watchEnd(pipe.source);
     watchEnd(pipe.sink);
     // The handlers are guarded one by one (invoke); this guards the pipe's
@@ -464,7 +473,7 @@ export function handlePipes(loop: Loop): boolean {
     }
   }
   for (const pipe of batch) {
-    if (loop.gone.has(pipe) || loop.posted.has(pipe)) continue;
+    if (!loop.held.has(pipe) || loop.posted.has(pipe)) continue;
     try {
       if (canProgress(pipe)) loop.posted.add(pipe);
     } catch {
@@ -472,41 +481,6 @@ export function handlePipes(loop: Loop): boolean {
     }
   }
   return loop.posted.size > 0;
-}
-
-const WATCHED: unique symbol = Symbol("xps watched end");
-type Watched = AnyPipeEnd & { [WATCHED]?: { ready: boolean; active: boolean; pipe: Pipe | null } };
-
-function post(pipe: Pipe | null): void {
-  if (pipe !== null) pipe.core.loop.posted.add(pipe);
-}
-
-/**
- * From now on, a change of this end's ready, active or pipe posts its pipe
- * (both pipes, for a move) for the next pass. The end is the learner's plain
- * object; its three fields become accessors that behave as before and also
- * tell the loop, which is what epoll's readiness reports do in C.
- */
-function watchEnd(end: AnyPipeEnd | null): void {
-  if (end === null || (end as Watched)[WATCHED] !== undefined) return;
-  const values = { ready: end.ready, active: end.active, pipe: end.pipe };
-  Object.defineProperty(end, WATCHED, { value: values });
-  for (const key of ["ready", "active", "pipe"] as const) {
-    Object.defineProperty(end, key, {
-      enumerable: true,
-      configurable: true,
-      get: () => values[key],
-      set: (v: never) => {
-        const old = values[key];
-        if (old === v) return;
-        (values as Record<string, unknown>)[key] = v;
-        if (key === "pipe") {
-          post(old as Pipe | null);
-          post(v as Pipe | null);
-        } else post(values.pipe);
-      },
-    });
-  }
 }
 
 /** Rules 1 to 5 for one pipe. */

@@ -118,8 +118,8 @@ export function fileCreate(core: Core, filePath: string, publicDir: string): Fil
 export function fileResolve(filePath: string, publicDir: string): string | number {
   // @solution stage-12 begin 1: Resolve the path and keep it inside public/
   //> Resolve the public folder and then the file to their real paths
-  //> (fs.realpathSync): that undoes ".." and follows symbolic links. When
-  //> either fails, log an ERROR ("realpath() failed", the path, and
+  //> (fs.realpathSync.native, which is C's realpath()): that undoes ".." and
+  //> follows symbolic links. When either fails, log an ERROR ("realpath() failed", the path, and
   //> fsReason(err)) and give null with the code: E_FAIL for the public
   //> folder (the server is misconfigured), fileErrorCode(err) for the file
   //> (a missing file is E_NOTFOUND). A file whose real path is not inside the
@@ -128,14 +128,14 @@ export function fileResolve(filePath: string, publicDir: string): string | numbe
   //> E_PERMISSION. Otherwise return the file's real path.
   let root: string;
   try {
-    root = fs.realpathSync(publicDir);
+    root = fs.realpathSync.native(publicDir);
   } catch (err) {
     logger("ERROR", "fileCreate()", `realpath() failed for the public folder ${publicDir}: ${fsReason(err)}`);
     return E_FAIL;
   }
   let real: string;
   try {
-    real = fs.realpathSync(filePath);
+    real = fs.realpathSync.native(filePath);
   } catch (err) {
     logger("ERROR", "fileCreate()", `realpath() failed for ${filePath}: ${fsReason(err)}`);
     return fileErrorCode(err);

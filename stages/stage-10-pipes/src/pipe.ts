@@ -15,6 +15,7 @@
 // send?" (readable).
 import { BufferList, DEFAULT_PIPE_BUFF_THRESH, E_FAIL, OK, logger } from "@xps/utils";
 import type { Core } from "@xps/core/core";
+import { watchedEnd } from "@xps/core/watch";
 import { todo } from "@xps/utils/todo";
 
 export type PipeEndKind = "source" | "sink";
@@ -77,12 +78,13 @@ function pipeEndCreate<T, K extends PipeEndKind>(
 
 /** xps_pipe_source_create */
 export function pipeSourceCreate<T>(ptr: T, handlerCb: PipeHandler<T, "source">, closeCb: PipeHandler<T, "source">): PipeSource<T> {
-  return pipeEndCreate("source", ptr, handlerCb, closeCb);
+  // watchedEnd: the same end, made to tell the loop when its flags change (see watch.ts).
+  return watchedEnd(pipeEndCreate("source", ptr, handlerCb, closeCb));
 }
 
 /** xps_pipe_sink_create */
 export function pipeSinkCreate<T>(ptr: T, handlerCb: PipeHandler<T, "sink">, closeCb: PipeHandler<T, "sink">): PipeSink<T> {
-  return pipeEndCreate("sink", ptr, handlerCb, closeCb);
+  return watchedEnd(pipeEndCreate("sink", ptr, handlerCb, closeCb));
 }
 
 /** xps_pipe_source_destroy: detach the source from its pipe, if any. */

@@ -122,8 +122,8 @@ export function fileCreate(core: Core, filePath: string, publicDir: string): Fil
 export function fileResolve(filePath: string, publicDir: string): string | number {
   // TODO(stage-12 #1): Resolve the path and keep it inside public/
   // Resolve the public folder and then the file to their real paths
-  // (fs.realpathSync): that undoes ".." and follows symbolic links. When
-  // either fails, log an ERROR ("realpath() failed", the path, and
+  // (fs.realpathSync.native, which is C's realpath()): that undoes ".." and
+  // follows symbolic links. When either fails, log an ERROR ("realpath() failed", the path, and
   // fsReason(err)) and give null with the code: E_FAIL for the public
   // folder (the server is misconfigured), fileErrorCode(err) for the file
   // (a missing file is E_NOTFOUND). A file whose real path is not inside the

@@ -42,6 +42,9 @@ async function countingSyncCalls<T>(fn: () => Promise<T>): Promise<{ value: T; c
   const saved = SYNC_CALLS.map((k) => [k, fsAny[k]!] as const);
   const calls: string[] = [];
   for (const [k, real] of saved) fsAny[k] = (...args: unknown[]) => (calls.push(k), real(...args));
+  // fs.realpathSync.native (C's realpath()) counts too.
+  const native = (saved.find(([k]) => k === "realpathSync")![1] as unknown as { native: (...a: unknown[]) => unknown }).native;
+  (fsAny.realpathSync as unknown as { native: unknown }).native = (...args: unknown[]) => (calls.push("realpathSync.native"), native(...args));
   syncBuiltinESMExports();
   try {
     return { value: await fn(), calls };
