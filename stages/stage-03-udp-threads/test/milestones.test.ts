@@ -64,7 +64,10 @@ stage.milestone("m1", async (t) => {
 });
 
 stage.milestone("m2", async (t) => {
-  const server = await start(t);
+  // Each job takes 20 ms of CPU, so both workers are surely still busy when
+  // the third datagram comes: without it a fast machine could finish every
+  // job before the next datagram arrives, and no job would ever wait.
+  const server = await start(t, 2, ["--slow-ms", "20"]);
   const port = server.ports[0]!;
   const clients = await Promise.all(Array.from({ length: 10 }, () => client(t)));
   // All ten at once: the pool has fewer workers than that, so some jobs queue.
