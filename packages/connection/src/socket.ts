@@ -254,7 +254,12 @@ export function socketClose(socket: Socket, abort = false): void {
   if (socket.listenerCount("error") === 0) socket.on("error", ignoreError);
   if (socket.destroyed) return;
   if (abort) {
-    socket.resetAndDestroy();
+    // Once our FIN is asked for (socketShutdown), libuv refuses the reset
+    // (uv_tcp_close_reset: EINVAL) and Node leaves the socket open for good.
+    // A plain close does then: the kernel answers what the peer still sends
+    // with a reset.
+    if (socket.writableEnded) socket.destroy();
+    else socket.resetAndDestroy();
     return;
   }
   if (socket.connecting) {

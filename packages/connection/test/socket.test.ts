@@ -5,16 +5,16 @@ import { randomBytes } from "node:crypto";
 import net from "node:net";
 import { expect, test } from "vitest";
 import { E_AGAIN, E_EOF } from "@xps/utils";
-import { RECV_WINDOW, SOCKET_OPTIONS, socketOpen, socketPending, socketRecv } from "../src/socket.ts";
+import { RECV_WINDOW, SOCKET_OPTIONS, socketClose, socketOpen, socketPending, socketRecv, socketShutdown } from "../src/socket.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function pair(): Promise<{ server: net.Server; receiver: net.Socket; sender: net.Socket }> {
+async function pair(senderOptions: net.SocketConstructorOpts = {}): Promise<{ server: net.Server; receiver: net.Socket; sender: net.Socket }> {
   const server = net.createServer(SOCKET_OPTIONS);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const port = (server.address() as net.AddressInfo).port;
   const accepted = new Promise<net.Socket>((r) => server.once("connection", r));
-  const sender = net.connect({ port, host: "127.0.0.1" });
+  const sender = net.connect({ port, host: "127.0.0.1", ...senderOptions });
   const receiver = await accepted;
   socketOpen(receiver);
   return { server, receiver, sender };
@@ -62,5 +62,31 @@ test("socketRecv returns part of a chunk when asked for less, and the rest next"
   expect(socketRecv(receiver, 100)).toBe(E_AGAIN);
   sender.destroy();
   receiver.destroy();
+  server.close();
+});
+
+test("an abortive close after a half-close still closes, and the peer that still sends sees a reset", async () => {
+  // The proxy can half-close a socket (its client's FIN passed on) and then
+  // pass on a reset from the other side. libuv refuses a reset once the FIN
+  // is asked for; done naively, the socket stayed open for good, and the
+  // peer (half-open, as a proxy's upstream may be) saw nothing more.
+  const { server, receiver, sender } = await pair({ allowHalfOpen: true });
+  const chunk = Buffer.alloc(64 * 1024);
+  const how = new Promise<string>((r) => {
+    sender.on("error", (e: NodeJS.ErrnoException) => r(e.code ?? "error"));
+    sender.on("close", () => r("close without an error"));
+  });
+  const pump = (): void => {
+    while (!sender.destroyed && sender.write(chunk));
+    if (!sender.destroyed) sender.once("drain", pump);
+  };
+  pump();
+  while (socketPending(receiver) === 0) await sleep(5);
+  const closed = new Promise<boolean>((r) => receiver.once("close", () => r(true)));
+  socketShutdown(receiver);
+  socketClose(receiver, true);
+  expect(await Promise.race([closed, sleep(3000).then(() => false)])).toBe(true);
+  expect(["ECONNRESET", "EPIPE"]).toContain(await Promise.race([how, sleep(3000).then(() => "nothing within 3 s")]));
+  sender.destroy();
   server.close();
 });

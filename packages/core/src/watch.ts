@@ -55,7 +55,7 @@ class WatchedEnd<T, K extends PipeEndKind> {
   set ready(v: boolean) {
     if (this.#ready === v) return;
     this.#ready = v;
-    post(this.#pipe);
+    if (v) post(this.#pipe);
   }
   get active(): boolean {
     return this.#active;
@@ -63,7 +63,7 @@ class WatchedEnd<T, K extends PipeEndKind> {
   set active(v: boolean) {
     if (this.#active === v) return;
     this.#active = v;
-    post(this.#pipe);
+    if (v) post(this.#pipe);
   }
   get pipe(): Pipe | null {
     return this.#pipe;
@@ -119,7 +119,7 @@ export function watchEnd(end: AnyPipeEnd | null): void {
         if (key === "pipe") {
           post(old as Pipe | null);
           post(v as Pipe | null);
-        } else post(values.pipe);
+        } else if (v) post(values.pipe);
       },
     });
   }
