@@ -160,8 +160,9 @@ export interface Loop {
   /**
    * The pipes the next pass visits: those that may make progress (nginx's
    * posted events). A pipe is posted when it is created, when an end's
-   * ready, active or pipe changes, and when the pass finds it can still
-   * progress; an idle pipe is never visited, however many there are.
+   * ready or active turns on or its pipe changes, and when the pass finds
+   * it can still progress; an idle pipe is never visited, however many
+   * there are.
    */
   posted: Set<Pipe>;
   /**
