@@ -254,11 +254,12 @@ export function socketClose(socket: Socket, abort = false): void {
   if (socket.listenerCount("error") === 0) socket.on("error", ignoreError);
   if (socket.destroyed) return;
   if (abort) {
-    // Once our FIN is asked for (socketShutdown), libuv refuses the reset
-    // (uv_tcp_close_reset: EINVAL) and Node leaves the socket open for good.
-    // A plain close does then: the kernel answers what the peer still sends
-    // with a reset.
-    if (socket.writableEnded) socket.destroy();
+    // Once the shutdown that sends our FIN has gone to libuv, it refuses the
+    // reset (uv_tcp_close_reset: EINVAL) and Node leaves the socket open for
+    // good. Node hands that shutdown over only when nothing is queued, so
+    // then, and only then, a plain close does: the peer already has the
+    // whole stream, and the kernel answers what it still sends with a reset.
+    if (socket.writableEnded && socket.writableLength === 0) socket.destroy();
     else socket.resetAndDestroy();
     return;
   }

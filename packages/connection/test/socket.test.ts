@@ -90,3 +90,26 @@ test("an abortive close after a half-close still closes, and the peer that still
   sender.destroy();
   server.close();
 });
+
+test("an abortive close with bytes still queued is a reset even after a half-close: the cut stream never looks whole", async () => {
+  // The peer reads nothing yet, so what the receiver writes stays queued in
+  // Node and the FIN waits behind it. A plain close here would throw the
+  // queue away and end with a FIN: the peer would take a truncated stream
+  // for a complete one.
+  const { server, receiver, sender } = await pair({ allowHalfOpen: true });
+  sender.pause();
+  const body = Buffer.alloc(8 * 1024 * 1024);
+  receiver.write(body);
+  expect(receiver.writableLength).toBeGreaterThan(0);
+  socketShutdown(receiver);
+  socketClose(receiver, true);
+  const how = new Promise<string>((r) => {
+    sender.on("error", (e: NodeJS.ErrnoException) => r(e.code ?? "error"));
+    sender.on("end", () => r("a clean end"));
+  });
+  sender.on("data", () => {});
+  sender.resume();
+  expect(await Promise.race([how, sleep(3000).then(() => "nothing within 3 s")])).toBe("ECONNRESET");
+  sender.destroy();
+  server.close();
+});
